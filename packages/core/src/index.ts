@@ -1,0 +1,4 @@
+export * from './backend.js';
+export * from './dtype.js';
+export * from './kernels.js';
+export * from './shape.js';

@@ -1,0 +1,248 @@
+import type { DataId, OutputSpec, TensorInfo } from './backend.js';
+import type { DType } from './dtype.js';
+
+/**
+ * The kernel contract between core and backends: every kernel name with its typed attrs.
+ *
+ * Conventions every backend relies on:
+ * - Inputs are contiguous row-major; `outputs` holds the shapes/dtypes core computed; the kernel
+ *   returns one fresh handle per output, in order.
+ * - Broadcasting kernels (binary, `Where`, `BroadcastTo`) broadcast inputs NumPy-style to
+ *   `outputs[0].shape`.
+ * - Axes in attrs are already normalised (non-negative, sorted, no duplicates).
+ * - 2-D spatial attrs are `[height, width]`; `pad` is `[top, bottom, left, right]`.
+ */
+
+/** Elementwise unary kernels with no attrs that every backend implements. Output dtype is given. */
+export const UNARY_PRIMITIVES = [
+  'Neg',
+  'Abs',
+  'Sign',
+  'Exp',
+  'Expm1',
+  'Log',
+  'Log1p',
+  'Sqrt',
+  'Rsqrt',
+  'Square',
+  'Reciprocal',
+  'Sin',
+  'Cos',
+  'Tan',
+  'Asin',
+  'Acos',
+  'Atan',
+  'Sinh',
+  'Cosh',
+  'Tanh',
+  'Sigmoid',
+  'Softplus',
+  'Relu',
+  'Erf',
+  'Floor',
+  'Ceil',
+  'Round',
+  'Trunc',
+  'IsNaN',
+  'IsFinite',
+  'LogicalNot',
+] as const;
+export type UnaryPrimitive = (typeof UNARY_PRIMITIVES)[number];
+
+/** Elementwise binary kernels with broadcasting. Output dtype is given (bool for comparisons and logic). */
+export const BINARY_PRIMITIVES = [
+  'Add',
+  'Sub',
+  'Mul',
+  'Div',
+  'Pow',
+  'Maximum',
+  'Minimum',
+  'Mod',
+  'FloorDiv',
+  'Atan2',
+  'Equal',
+  'NotEqual',
+  'Less',
+  'LessEqual',
+  'Greater',
+  'GreaterEqual',
+  'LogicalAnd',
+  'LogicalOr',
+  'LogicalXor',
+] as const;
+export type BinaryPrimitive = (typeof BINARY_PRIMITIVES)[number];
+
+type NoAttrs = Record<string, never>;
+
+export interface Pool2dAttrs {
+  kernel: [number, number];
+  stride: [number, number];
+  /** [top, bottom, left, right] */
+  pad: [number, number, number, number];
+  dilation: [number, number];
+}
+
+export interface Conv2dAttrs {
+  stride: [number, number];
+  /** [top, bottom, left, right] */
+  pad: [number, number, number, number];
+  dilation: [number, number];
+  groups: number;
+}
+
+/** Attrs of every kernel, primitive or composite. */
+export interface KernelAttrs extends Record<UnaryPrimitive | BinaryPrimitive, NoAttrs> {
+  // --- primitives ---
+  /** Convert to `outputs[0].dtype`. float→int32 truncates toward zero; anything→bool is `x != 0`. */
+  Cast: NoAttrs;
+  /** clamp(x, min, max); NaN stays NaN. */
+  Clip: { min: number; max: number };
+  /** inputs: [condition (bool), a, b] → condition ? a : b, broadcast. */
+  Where: NoAttrs;
+  /** Reductions over `axes`; the output drops the reduced axes (core reshapes for keepdims). */
+  Sum: { axes: number[] };
+  Prod: { axes: number[] };
+  Max: { axes: number[] };
+  Min: { axes: number[] };
+  Any: { axes: number[] };
+  All: { axes: number[] };
+  /** Index (int32) of the first maximum / minimum along `axis` (NaN counts as the maximum, as PyTorch). */
+  ArgMax: { axis: number };
+  ArgMin: { axis: number };
+  /** inputs: [a (..., m, k), b (..., k, n)] with batch dims broadcast; transposes swap the last two dims first. */
+  MatMul: { transposeA: boolean; transposeB: boolean };
+  /** out[i...] = x[perm applied]: output dim j is input dim perm[j]. */
+  Transpose: { perm: number[] };
+  /** out[i0, i1, ...] = x[begin0 + i0*step0, ...]; steps are non-zero, may be negative; output shape given. */
+  Slice: { begin: number[]; step: number[] };
+  /** Join n inputs along `axis`. */
+  Concat: { axis: number };
+  /** pads: [before0, after0, before1, after1, ...] (non-negative); reflect excludes the edge (PyTorch). */
+  Pad: { pads: number[]; mode: 'constant' | 'reflect' | 'replicate'; value: number };
+  Tile: { reps: number[] };
+  Flip: { axes: number[] };
+  /** Copy x broadcast to outputs[0].shape. */
+  BroadcastTo: NoAttrs;
+  /** torch.gather: inputs [x, index (int32, same rank)]; out[..i..] = x[.. index[..i..] ..] along axis. */
+  Gather: { axis: number };
+  /** inputs [x, index (int32, 1-D)]: select whole slices of x along axis. */
+  IndexSelect: { axis: number };
+  /** torch.scatter: inputs [x, index, src]; out = x with out[.. index ..] = src along axis. */
+  Scatter: { axis: number };
+  /** torch.scatter_add: inputs [x, index, src]; out = x with src added at index along axis. */
+  ScatterAdd: { axis: number };
+  /** Along the last axis: outputs [values, indices (int32)], sorted; ties keep the lower index first. */
+  TopK: { k: number; largest: boolean };
+  /** Stable sort along `axis`: outputs [values, indices (int32)]. NaN sorts last ascending (PyTorch). */
+  Sort: { axis: number; descending: boolean };
+  Cumsum: { axis: number; reverse: boolean };
+  Cumprod: { axis: number; reverse: boolean };
+  /** inputs [x (N,C,H,W), w (O, C/groups, kh, kw)] → (N, O, outH, outW). No bias. */
+  Conv2d: Conv2dAttrs;
+  /** inputs [dy (N,O,outH,outW), w] → dx with shape outputs[0].shape. */
+  Conv2dBackpropInput: Conv2dAttrs;
+  /** inputs [x, dy] → dw with shape outputs[0].shape. */
+  Conv2dBackpropFilter: Conv2dAttrs;
+  /** Max over each window; padding never wins (treated as -Infinity). */
+  MaxPool2d: Pool2dAttrs;
+  /** inputs [dy, x] → dx: each window's gradient goes to the first maximum in the window (row-major). */
+  MaxPool2dGrad: Pool2dAttrs;
+  /** Mean over each window; divisor counts padding when countIncludePad (PyTorch default true). */
+  AvgPool2d: Pool2dAttrs & { countIncludePad: boolean };
+  /** inputs [dy] → dx with shape outputs[0].shape. */
+  AvgPool2dGrad: Pool2dAttrs & { countIncludePad: boolean };
+
+  // --- composites: core implements these from primitives; a backend may register a fused kernel ---
+  Log2: NoAttrs;
+  LogSigmoid: NoAttrs;
+  Softsign: NoAttrs;
+  Relu6: NoAttrs;
+  LeakyRelu: { alpha: number };
+  Elu: { alpha: number };
+  Selu: NoAttrs;
+  Celu: { alpha: number };
+  Gelu: { approximate: 'none' | 'tanh' };
+  Silu: NoAttrs;
+  Mish: NoAttrs;
+  HardSigmoid: NoAttrs;
+  HardTanh: { min: number; max: number };
+  HardSwish: NoAttrs;
+  Softmax: { axis: number };
+  LogSoftmax: { axis: number };
+}
+
+export type KernelName = keyof KernelAttrs;
+
+export interface KernelArgs<A> {
+  readonly inputs: readonly TensorInfo[];
+  readonly attrs: A;
+  readonly outputs: readonly OutputSpec[];
+}
+
+/** A backend's implementation of one kernel: returns one new handle per output spec. */
+export type KernelImpl<A> = (args: KernelArgs<A>) => DataId[];
+
+export type KernelTable = { readonly [K in KernelName]?: KernelImpl<KernelAttrs[K]> };
+
+/** Kernels every backend must implement. Everything else in `KernelAttrs` is a composite. */
+export const PRIMITIVES: readonly KernelName[] = [
+  ...UNARY_PRIMITIVES,
+  ...BINARY_PRIMITIVES,
+  'Cast',
+  'Clip',
+  'Where',
+  'Sum',
+  'Prod',
+  'Max',
+  'Min',
+  'Any',
+  'All',
+  'ArgMax',
+  'ArgMin',
+  'MatMul',
+  'Transpose',
+  'Slice',
+  'Concat',
+  'Pad',
+  'Tile',
+  'Flip',
+  'BroadcastTo',
+  'Gather',
+  'IndexSelect',
+  'Scatter',
+  'ScatterAdd',
+  'TopK',
+  'Sort',
+  'Cumsum',
+  'Cumprod',
+  'Conv2d',
+  'Conv2dBackpropInput',
+  'Conv2dBackpropFilter',
+  'MaxPool2d',
+  'MaxPool2dGrad',
+  'AvgPool2d',
+  'AvgPool2dGrad',
+];
+
+export const COMPOSITES: readonly KernelName[] = [
+  'Log2',
+  'LogSigmoid',
+  'Softsign',
+  'Relu6',
+  'LeakyRelu',
+  'Elu',
+  'Selu',
+  'Celu',
+  'Gelu',
+  'Silu',
+  'Mish',
+  'HardSigmoid',
+  'HardTanh',
+  'HardSwish',
+  'Softmax',
+  'LogSoftmax',
+];
+
+/** Dtypes a kernel is asked to handle; e.g. Add may see float32 or int32 (core casts bool first). */
+export type KernelDType = DType;
