@@ -7,4 +7,7 @@ export default defineConfig({
   sourcemap: true,
   clean: true,
   target: 'es2022',
+  // `import.meta.url` locates fixtures/ next to dist/ in the CommonJS build too.
+  shims: true,
+  external: ['vitest', '@myelin/core'],
 });

@@ -64,7 +64,8 @@ export function normAxes(op: string, axis: number | readonly number[] | undefine
   const list = typeof axis === 'number' ? [axis] : [...axis];
   const out = list.map((a) => normAxis(op, a, rank)).sort((x, y) => x - y);
   for (let i = 1; i < out.length; i++) {
-    if (out[i] === out[i - 1]) throw new RangeError(`${op}: axis ${out[i]} is repeated in ${JSON.stringify(axis)}`);
+    if (out[i] === out[i - 1])
+      throw new RangeError(`${op}: axis ${out[i]} is repeated in ${JSON.stringify(axis)}`);
   }
   return out;
 }

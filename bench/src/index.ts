@@ -1,0 +1,180 @@
+/**
+ * Myelin vs TF.js (CPU), one process, one table:
+ *
+ *     pnpm bench                      # from the repo root: builds, then runs everything
+ *     node bench/dist/index.js --filter=matmul --min-time=200
+ *
+ * Both libraries get the same input values, each in its native layout; every timed repetition
+ * computes, reads the result back to the host and disposes it. Results go to stdout and to
+ * bench/results/latest.json.
+ */
+
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, platform } from 'node:os';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { BenchLibrary, ConvDims, Prepared } from './cases.js';
+import { maxRelDiff, measure, randomValues, type Timing } from './harness.js';
+import { loadMyelin } from './libs/myelin.js';
+import { loadTfjs } from './libs/tfjs.js';
+
+interface BenchCase {
+  name: string;
+  unit: 'GFLOP/s' | 'GB/s';
+  /** Floating-point operations (GFLOP/s cases) or bytes read + written (GB/s cases) per run. */
+  work: number;
+  prepare(lib: BenchLibrary): Prepared;
+}
+
+/** Results further apart than this (|a − b| / (1 + |b|)) are flagged: a fast wrong answer is no result. */
+const CHECK_TOLERANCE = 1e-3;
+
+function matmulCase(n: number): BenchCase {
+  const a = randomValues(n * n, 1);
+  const b = randomValues(n * n, 2);
+  return { name: `matmul ${n}`, unit: 'GFLOP/s', work: 2 * n ** 3, prepare: (lib) => lib.matmul(a, b, n) };
+}
+
+function conv2dCase(): BenchCase {
+  const d: ConvDims = { batch: 32, height: 28, width: 28, inChannels: 32, outChannels: 64, kernel: 3 };
+  const x = randomValues(d.batch * d.inChannels * d.height * d.width, 3);
+  const w = randomValues(d.outChannels * d.inChannels * d.kernel * d.kernel, 4);
+  const flops = 2 * d.batch * d.height * d.width * d.outChannels * d.inChannels * d.kernel * d.kernel;
+  return {
+    name: 'conv2d 32x28x28x32→64 3x3 same',
+    unit: 'GFLOP/s',
+    work: flops,
+    prepare: (lib) => lib.conv2d(x, w, d),
+  };
+}
+
+const ELEMENTS = 2 ** 20;
+
+function elementwiseCases(): BenchCase[] {
+  const a = randomValues(ELEMENTS, 5);
+  const b = randomValues(ELEMENTS, 6);
+  return [
+    // Two float32 inputs read, one output written.
+    { name: 'add 2^20', unit: 'GB/s', work: 3 * 4 * ELEMENTS, prepare: (lib) => lib.add(a, b) },
+    { name: 'relu 2^20', unit: 'GB/s', work: 2 * 4 * ELEMENTS, prepare: (lib) => lib.relu(a) },
+  ];
+}
+
+interface LibraryResult {
+  medianMs?: number;
+  minMs?: number;
+  reps?: number;
+  throughput?: number;
+  error?: string;
+}
+
+interface CaseResult {
+  case: string;
+  unit: string;
+  myelin: LibraryResult;
+  tfjs: LibraryResult;
+  /** myelin throughput / tfjs throughput (> 1: Myelin is faster). */
+  ratio?: number;
+  /** max |myelin − tfjs| / (1 + |tfjs|) over the outputs. */
+  maxRelDiff?: number;
+}
+
+async function runOne(
+  c: BenchCase,
+  lib: BenchLibrary | string,
+  minTimeMs: number,
+): Promise<{ out: LibraryResult; values?: Float32Array }> {
+  if (typeof lib === 'string') return { out: { error: lib } };
+  let prep: Prepared | undefined;
+  try {
+    prep = c.prepare(lib);
+    const t: Timing = await measure(() => prep!.run(), { minTimeMs });
+    const values = await prep.result();
+    return { out: { ...t, throughput: c.work / (t.medianMs * 1e-3) / 1e9 }, values };
+  } catch (err) {
+    return { out: { error: (err as Error).message.split('\n')[0]! } };
+  } finally {
+    prep?.dispose();
+  }
+}
+
+function fmt(r: LibraryResult, unit: string): string {
+  if (r.throughput === undefined) return 'n/a';
+  return `${r.throughput.toFixed(2)} ${unit}`;
+}
+
+function parseArgs(argv: string[]): { filter: string; minTimeMs: number } {
+  let filter = '';
+  let minTimeMs = 500;
+  for (const arg of argv) {
+    if (arg.startsWith('--filter=')) filter = arg.slice('--filter='.length);
+    else if (arg.startsWith('--min-time=')) minTimeMs = Number(arg.slice('--min-time='.length));
+    else throw new Error(`bench: unknown argument ${arg} (use --filter=<substring> --min-time=<ms>)`);
+  }
+  return { filter, minTimeMs };
+}
+
+async function main(): Promise<void> {
+  const { filter, minTimeMs } = parseArgs(process.argv.slice(2));
+  const [myelin, tfjs] = [await loadMyelin(), await loadTfjs()];
+  if (typeof myelin === 'string') console.log(`note: ${myelin}; timing TF.js only\n`);
+
+  const cases = [...[128, 256, 512, 1024].map(matmulCase), conv2dCase(), ...elementwiseCases()].filter((c) =>
+    c.name.includes(filter),
+  );
+  const header = ['case', 'myelin', 'tfjs-cpu', 'ratio (myelin/tfjs)'];
+  const widths = [32, 16, 16, 19];
+  const row = (cells: string[]) =>
+    cells
+      .map((s, i) => s.padEnd(widths[i]!))
+      .join(' | ')
+      .trimEnd();
+  console.log(row(header));
+  console.log(widths.map((w) => '-'.repeat(w)).join('-|-'));
+
+  const results: CaseResult[] = [];
+  for (const c of cases) {
+    const m = await runOne(c, myelin, minTimeMs);
+    const t = await runOne(c, tfjs, minTimeMs);
+    const r: CaseResult = { case: c.name, unit: c.unit, myelin: m.out, tfjs: t.out };
+    if (m.out.throughput !== undefined && t.out.throughput !== undefined) {
+      r.ratio = m.out.throughput / t.out.throughput;
+    }
+    if (m.values && t.values) r.maxRelDiff = maxRelDiff(m.values, t.values);
+    results.push(r);
+    console.log(
+      row([
+        c.name,
+        fmt(m.out, c.unit),
+        fmt(t.out, c.unit),
+        r.ratio === undefined ? 'n/a' : r.ratio.toFixed(2),
+      ]),
+    );
+    for (const [who, out] of [
+      ['myelin', m.out],
+      ['tfjs-cpu', t.out],
+    ] as const) {
+      if (out.error && typeof (who === 'myelin' ? myelin : tfjs) !== 'string')
+        console.log(`  ${who} failed: ${out.error}`);
+    }
+    if (r.maxRelDiff !== undefined && !(r.maxRelDiff <= CHECK_TOLERANCE)) {
+      console.log(`  warning: results differ (max relative difference ${r.maxRelDiff.toExponential(2)})`);
+    }
+  }
+
+  const path = fileURLToPath(new URL('../results/latest.json', import.meta.url));
+  mkdirSync(dirname(path), { recursive: true });
+  const report = {
+    date: new Date().toISOString(),
+    node: process.version,
+    platform: `${platform()} ${process.arch}`,
+    cpu: cpus()[0]?.model ?? 'unknown',
+    minTimeMs,
+    myelin: typeof myelin === 'string' ? { error: myelin } : 'ok',
+    results,
+  };
+  writeFileSync(path, `${JSON.stringify(report, null, 2)}\n`);
+  console.log(`\nwrote ${path}`);
+}
+
+await main();

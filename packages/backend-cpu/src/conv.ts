@@ -1,0 +1,241 @@
+import type { Conv2dAttrs, TypedArray } from '@myelin/core';
+import { type CpuKernel, type CpuKernelTable, allocate, valuesOf } from './kernel.js';
+import { gemm } from './matmul.js';
+
+/*
+ * Conv2d (NCHW, weight [O, C/groups, kh, kw]) and both its gradients as GEMMs over im2col:
+ *
+ *   col      [K, L]   K = (C/groups)·kh·kw input taps, L = outH·outW output pixels
+ *   forward  y_g  [Og, L] = w_g [Og, K] · col                       per image and group
+ *   filter   dw_g [Og, K] += dy_g [Og, L] · colᵀ                    summed over images
+ *   input    dcol [K, L]  = w_gᵀ [K, Og] · dy_g [Og, L], then col2im adds dcol into dx
+ *
+ * Transposed operands are just strides to `gemm`, which packs them. A 1×1, stride-1, unpadded
+ * convolution needs no im2col: the image itself is col. The col buffer is scratch reused across calls.
+ */
+
+let colScratch = new Float32Array(0);
+
+function scratch(size: number): Float32Array {
+  if (colScratch.length < size) colScratch = new Float32Array(size);
+  return colScratch;
+}
+
+/** Geometry shared by the three kernels, from x's shape, w's shape and the output pixels. */
+interface ConvGeometry {
+  batch: number;
+  channels: number;
+  height: number;
+  width: number;
+  outChannels: number;
+  outHeight: number;
+  outWidth: number;
+  kh: number;
+  kw: number;
+  groups: number;
+  /** Input channels per group. */
+  cg: number;
+  /** Output channels per group. */
+  og: number;
+  /** Rows of col: cg·kh·kw. */
+  taps: number;
+  /** Columns of col: outHeight·outWidth. */
+  pixels: number;
+  /** No im2col needed: 1×1 kernel, stride 1, no padding. */
+  pointwise: boolean;
+  attrs: Conv2dAttrs;
+}
+
+function geometry(
+  x: readonly number[],
+  w: readonly number[],
+  y: readonly number[],
+  attrs: Conv2dAttrs,
+): ConvGeometry {
+  const [batch, channels, height, width] = x;
+  const [outChannels, cg, kh, kw] = w;
+  const [outHeight, outWidth] = [y[2], y[3]];
+  const { stride, pad, groups } = attrs;
+  return {
+    batch,
+    channels,
+    height,
+    width,
+    outChannels,
+    outHeight,
+    outWidth,
+    kh,
+    kw,
+    groups,
+    cg,
+    og: outChannels / groups,
+    taps: cg * kh * kw,
+    pixels: outHeight * outWidth,
+    pointwise:
+      kh === 1 &&
+      kw === 1 &&
+      stride[0] === 1 &&
+      stride[1] === 1 &&
+      pad[0] === 0 &&
+      pad[1] === 0 &&
+      pad[2] === 0 &&
+      pad[3] === 0,
+    attrs,
+  };
+}
+
+/**
+ * First and one-past-last output column whose input column ow·sw - left + j·dw lies inside [0, W),
+ * for kernel column offset `shift` = j·dw - left.
+ */
+function validColumns(shift: number, sw: number, width: number, outWidth: number): [number, number] {
+  const lo = Math.min(outWidth, Math.max(0, Math.ceil(-shift / sw)));
+  const hi = Math.max(lo, Math.min(outWidth, Math.ceil((width - shift) / sw)));
+  return [lo, hi];
+}
+
+/**
+ * col[(c·kh + i)·kw + j, oh·outW + ow] = x[c, oh·sh - top + i·dh, ow·sw - left + j·dw], 0 in the
+ * padding, for the cg channels of one image and group starting at `xOff`. Rows of col are written
+ * whole (including zeros) since the buffer is reused.
+ */
+function im2col(x: TypedArray, xOff: number, g: ConvGeometry, col: Float32Array): void {
+  const { height: H, width: W, outHeight: OH, outWidth: OW, kh, kw, cg, pixels } = g;
+  const [sh, sw] = g.attrs.stride;
+  const [dh, dw] = g.attrs.dilation;
+  const top = g.attrs.pad[0];
+  const left = g.attrs.pad[2];
+  let row = 0;
+  for (let c = 0; c < cg; c++) {
+    const plane = xOff + c * H * W;
+    for (let i = 0; i < kh; i++) {
+      for (let j = 0; j < kw; j++) {
+        const shift = j * dw - left;
+        const [lo, hi] = validColumns(shift, sw, W, OW);
+        const colRow = row * pixels;
+        for (let oh = 0; oh < OH; oh++) {
+          const ih = oh * sh - top + i * dh;
+          const dst = colRow + oh * OW;
+          if (ih < 0 || ih >= H) {
+            col.fill(0, dst, dst + OW);
+            continue;
+          }
+          const src = plane + ih * W + shift;
+          for (let ow = 0; ow < lo; ow++) col[dst + ow] = 0;
+          if (sw === 1) for (let ow = lo; ow < hi; ow++) col[dst + ow] = x[src + ow];
+          else for (let ow = lo; ow < hi; ow++) col[dst + ow] = x[src + ow * sw];
+          for (let ow = hi; ow < OW; ow++) col[dst + ow] = 0;
+        }
+        row++;
+      }
+    }
+  }
+}
+
+/** The adjoint of im2col: dx[c, ih, iw] += col[tap, pixel] for every in-bounds tap. */
+function col2im(col: Float32Array, g: ConvGeometry, dx: TypedArray, xOff: number): void {
+  const { height: H, width: W, outHeight: OH, outWidth: OW, kh, kw, cg, pixels } = g;
+  const [sh, sw] = g.attrs.stride;
+  const [dh, dw] = g.attrs.dilation;
+  const top = g.attrs.pad[0];
+  const left = g.attrs.pad[2];
+  let row = 0;
+  for (let c = 0; c < cg; c++) {
+    const plane = xOff + c * H * W;
+    for (let i = 0; i < kh; i++) {
+      for (let j = 0; j < kw; j++) {
+        const shift = j * dw - left;
+        const [lo, hi] = validColumns(shift, sw, W, OW);
+        const colRow = row * pixels;
+        for (let oh = 0; oh < OH; oh++) {
+          const ih = oh * sh - top + i * dh;
+          if (ih < 0 || ih >= H) continue;
+          const src = colRow + oh * OW;
+          const dst = plane + ih * W + shift;
+          for (let ow = lo; ow < hi; ow++) dx[dst + ow * sw] += col[src + ow];
+        }
+        row++;
+      }
+    }
+  }
+}
+
+const conv2d: CpuKernel<Conv2dAttrs> = ({ inputs: [x, w], attrs, outputs: [spec] }) => {
+  const g = geometry(x.shape, w.shape, spec.shape, attrs);
+  const { batch, channels, height, width, outChannels, groups, cg, og, taps, pixels } = g;
+  const xv = valuesOf(x);
+  const wv = valuesOf(w);
+  const out = allocate(spec);
+  const col = g.pointwise ? null : scratch(taps * pixels);
+  for (let n = 0; n < batch; n++) {
+    for (let gi = 0; gi < groups; gi++) {
+      const xOff = (n * channels + gi * cg) * height * width;
+      const yOff = (n * outChannels + gi * og) * pixels;
+      const wOff = gi * og * taps;
+      if (col === null) {
+        gemm(og, pixels, taps, wv, wOff, taps, 1, xv, xOff, pixels, 1, out, yOff, pixels);
+      } else {
+        im2col(xv, xOff, g, col);
+        gemm(og, pixels, taps, wv, wOff, taps, 1, col, 0, pixels, 1, out, yOff, pixels);
+      }
+    }
+  }
+  return [out];
+};
+
+/** inputs [dy, w] → dx of outputs[0].shape. */
+const conv2dBackpropInput: CpuKernel<Conv2dAttrs> = ({ inputs: [dy, w], attrs, outputs: [spec] }) => {
+  const g = geometry(spec.shape, w.shape, dy.shape, attrs);
+  const { batch, channels, height, width, outChannels, groups, cg, og, taps, pixels } = g;
+  const dyv = valuesOf(dy);
+  const wv = valuesOf(w);
+  const dx = allocate(spec);
+  const col = g.pointwise ? null : scratch(taps * pixels);
+  for (let n = 0; n < batch; n++) {
+    for (let gi = 0; gi < groups; gi++) {
+      const xOff = (n * channels + gi * cg) * height * width;
+      const yOff = (n * outChannels + gi * og) * pixels;
+      const wOff = gi * og * taps;
+      // wᵀ: element (tap, o) of w_gᵀ is w_g[o, tap].
+      if (col === null) {
+        gemm(taps, pixels, og, wv, wOff, 1, taps, dyv, yOff, pixels, 1, dx, xOff, pixels);
+      } else {
+        col.fill(0, 0, taps * pixels);
+        gemm(taps, pixels, og, wv, wOff, 1, taps, dyv, yOff, pixels, 1, col, 0, pixels);
+        col2im(col, g, dx, xOff);
+      }
+    }
+  }
+  return [dx];
+};
+
+/** inputs [x, dy] → dw of outputs[0].shape, accumulated over the batch. */
+const conv2dBackpropFilter: CpuKernel<Conv2dAttrs> = ({ inputs: [x, dy], attrs, outputs: [spec] }) => {
+  const g = geometry(x.shape, spec.shape, dy.shape, attrs);
+  const { batch, channels, height, width, outChannels, groups, cg, og, taps, pixels } = g;
+  const xv = valuesOf(x);
+  const dyv = valuesOf(dy);
+  const dw = allocate(spec);
+  const col = g.pointwise ? null : scratch(taps * pixels);
+  for (let n = 0; n < batch; n++) {
+    for (let gi = 0; gi < groups; gi++) {
+      const xOff = (n * channels + gi * cg) * height * width;
+      const yOff = (n * outChannels + gi * og) * pixels;
+      const wOff = gi * og * taps;
+      // colᵀ: element (pixel, tap) is col[tap, pixel].
+      if (col === null) {
+        gemm(og, taps, pixels, dyv, yOff, pixels, 1, xv, xOff, 1, pixels, dw, wOff, taps);
+      } else {
+        im2col(xv, xOff, g, col);
+        gemm(og, taps, pixels, dyv, yOff, pixels, 1, col, 0, 1, pixels, dw, wOff, taps);
+      }
+    }
+  }
+  return [dw];
+};
+
+export const convKernels: CpuKernelTable = {
+  Conv2d: conv2d,
+  Conv2dBackpropInput: conv2dBackpropInput,
+  Conv2dBackpropFilter: conv2dBackpropFilter,
+};

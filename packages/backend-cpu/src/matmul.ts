@@ -1,0 +1,317 @@
+import type { KernelAttrs, TypedArray } from '@myelin/core';
+import { type CpuKernel, type CpuKernelTable, allocate, valuesOf } from './kernel.js';
+import { broadcastStrides, StridedRuns } from './strided.js';
+
+/*
+ * GEMM in the Goto/BLIS shape, for V8's scalar float64 arithmetic.
+ *
+ *   for jc in n step NC            B panel  (KC × NC)  packed once per (jc, pc)
+ *     for pc in k step KC
+ *       pack B[pc.., jc..] into NR-wide column strips
+ *       for ic in m step MC        A block  (MC × KC)  packed once per (jc, pc, ic), ~128 KiB: L2
+ *         pack A[ic.., pc..] into MR-tall row strips
+ *         for jr in nc step NR     one B strip (KC × NR, 8 KiB) stays in L1 ...
+ *           for ir in mc step MR   ... while the A strips stream past it
+ *             C[MR × NR] += A strip · B strip   (micro-kernel, k innermost)
+ *
+ * The micro-kernel keeps its 4×4 block of C in 16 locals and reads 4 + 4 packed values per k
+ * step, so every load feeds 2 multiply-adds. V8 has 16 xmm registers and no fused multiply-add;
+ * 4×4 measured fastest of 2×4 … 8×4, 4×8 and 6×8 on Node 20 (x64). The packs are Float64Array so
+ * the hot loop does no float32 → float64 conversions, and packing also resolves transposes and any
+ * other strides: the micro-kernel only ever sees contiguous strips. Edge strips are zero-padded;
+ * the padded part of the C block is computed and dropped.
+ *
+ * Products too small to amortise packing, or with fewer rows/columns than a strip, go to a direct
+ * loop instead. Both paths accumulate in float64 and round once when adding into C.
+ */
+
+const MR = 4;
+const NR = 4;
+const KC = 256;
+const MC = 64; // multiple of MR
+const NC = 2048; // multiple of NR
+
+/** Scratch buffers reused across calls (kernels run one at a time). */
+const packA = new Float64Array(MC * KC);
+let packB = new Float64Array(0);
+let rowAcc = new Float64Array(0);
+const edge = new Float64Array(MR * NR);
+
+/**
+ * C[m×n] += A[m×k] · B[k×n], where A(i, p) = a[aOff + i·aRow + p·aCol], B(p, j) =
+ * b[bOff + p·bRow + j·bCol] (any strides: a transpose is just swapped strides) and C is row-major
+ * with row stride `ldc`, starting at `cOff`.
+ */
+export function gemm(
+  m: number,
+  n: number,
+  k: number,
+  a: TypedArray,
+  aOff: number,
+  aRow: number,
+  aCol: number,
+  b: TypedArray,
+  bOff: number,
+  bRow: number,
+  bCol: number,
+  c: TypedArray,
+  cOff: number,
+  ldc: number,
+): void {
+  if (m === 0 || n === 0 || k === 0) return;
+  if (m < MR || n < NR || m * n * k < 16384) {
+    gemmDirect(m, n, k, a, aOff, aRow, aCol, b, bOff, bRow, bCol, c, cOff, ldc);
+    return;
+  }
+  const bSize = KC * Math.min(NC, Math.ceil(n / NR) * NR);
+  if (packB.length < bSize) packB = new Float64Array(bSize);
+  const pa = packA;
+  const pb = packB;
+  for (let jc = 0; jc < n; jc += NC) {
+    const nc = Math.min(NC, n - jc);
+    for (let pc = 0; pc < k; pc += KC) {
+      const kc = Math.min(KC, k - pc);
+      packStrips(pb, b, bOff + pc * bRow + jc * bCol, bCol, bRow, nc, kc, NR);
+      for (let ic = 0; ic < m; ic += MC) {
+        const mc = Math.min(MC, m - ic);
+        packStrips(pa, a, aOff + ic * aRow + pc * aCol, aRow, aCol, mc, kc, MR);
+        for (let jr = 0; jr < nc; jr += NR) {
+          const w = Math.min(NR, nc - jr);
+          for (let ir = 0; ir < mc; ir += MR) {
+            const h = Math.min(MR, mc - ir);
+            micro4x4(kc, pa, ir * kc, pb, jr * kc, c, cOff + (ic + ir) * ldc + jc + jr, ldc, h, w);
+          }
+        }
+      }
+    }
+  }
+}
+
+/**
+ * Pack `count` lines of a matrix (rows of A or columns of B) into strips of `width` lines, each strip
+ * stored depth-major: strip s holds, for each p < depth, the `width` values of lines s·width … at
+ * depth p, so the micro-kernel reads both operands sequentially. Lines past `count` are zero.
+ */
+function packStrips(
+  dst: Float64Array,
+  src: TypedArray,
+  off: number,
+  lineStride: number,
+  depthStride: number,
+  count: number,
+  depth: number,
+  width: number,
+): void {
+  let q = 0;
+  for (let s = 0; s < count; s += width) {
+    const lines = Math.min(width, count - s);
+    const base = off + s * lineStride;
+    for (let p = 0; p < depth; p++) {
+      const at = base + p * depthStride;
+      let i = 0;
+      for (; i < lines; i++) dst[q + i] = src[at + i * lineStride];
+      for (; i < width; i++) dst[q + i] = 0;
+      q += width;
+    }
+  }
+}
+
+/**
+ * C[h×w] += A strip · B strip over kc steps (h ≤ 4, w ≤ 4). The 16 sums stay in locals; only the
+ * final add into C depends on the edge size.
+ */
+function micro4x4(
+  kc: number,
+  a: Float64Array,
+  ai: number,
+  b: Float64Array,
+  bi: number,
+  c: TypedArray,
+  ci: number,
+  ldc: number,
+  h: number,
+  w: number,
+): void {
+  let c00 = 0;
+  let c01 = 0;
+  let c02 = 0;
+  let c03 = 0;
+  let c10 = 0;
+  let c11 = 0;
+  let c12 = 0;
+  let c13 = 0;
+  let c20 = 0;
+  let c21 = 0;
+  let c22 = 0;
+  let c23 = 0;
+  let c30 = 0;
+  let c31 = 0;
+  let c32 = 0;
+  let c33 = 0;
+  for (let p = 0; p < kc; p++) {
+    const a0 = a[ai];
+    const a1 = a[ai + 1];
+    const a2 = a[ai + 2];
+    const a3 = a[ai + 3];
+    let bv = b[bi];
+    c00 += a0 * bv;
+    c10 += a1 * bv;
+    c20 += a2 * bv;
+    c30 += a3 * bv;
+    bv = b[bi + 1];
+    c01 += a0 * bv;
+    c11 += a1 * bv;
+    c21 += a2 * bv;
+    c31 += a3 * bv;
+    bv = b[bi + 2];
+    c02 += a0 * bv;
+    c12 += a1 * bv;
+    c22 += a2 * bv;
+    c32 += a3 * bv;
+    bv = b[bi + 3];
+    c03 += a0 * bv;
+    c13 += a1 * bv;
+    c23 += a2 * bv;
+    c33 += a3 * bv;
+    ai += MR;
+    bi += NR;
+  }
+  if (h === MR && w === NR) {
+    c[ci] += c00;
+    c[ci + 1] += c01;
+    c[ci + 2] += c02;
+    c[ci + 3] += c03;
+    ci += ldc;
+    c[ci] += c10;
+    c[ci + 1] += c11;
+    c[ci + 2] += c12;
+    c[ci + 3] += c13;
+    ci += ldc;
+    c[ci] += c20;
+    c[ci + 1] += c21;
+    c[ci + 2] += c22;
+    c[ci + 3] += c23;
+    ci += ldc;
+    c[ci] += c30;
+    c[ci + 1] += c31;
+    c[ci + 2] += c32;
+    c[ci + 3] += c33;
+    return;
+  }
+  const t = edge;
+  t[0] = c00;
+  t[1] = c01;
+  t[2] = c02;
+  t[3] = c03;
+  t[4] = c10;
+  t[5] = c11;
+  t[6] = c12;
+  t[7] = c13;
+  t[8] = c20;
+  t[9] = c21;
+  t[10] = c22;
+  t[11] = c23;
+  t[12] = c30;
+  t[13] = c31;
+  t[14] = c32;
+  t[15] = c33;
+  for (let i = 0; i < h; i++) {
+    for (let j = 0; j < w; j++) c[ci + i * ldc + j] += t[i * NR + j];
+  }
+}
+
+/**
+ * Unpacked GEMM for small or skinny products. With B's rows contiguous it runs i-p-j (a row of C
+ * accumulates scaled rows of B, both sequential); otherwise (B transposed) i-j-p, a dot product
+ * per element along B's contiguous columns.
+ */
+function gemmDirect(
+  m: number,
+  n: number,
+  k: number,
+  a: TypedArray,
+  aOff: number,
+  aRow: number,
+  aCol: number,
+  b: TypedArray,
+  bOff: number,
+  bRow: number,
+  bCol: number,
+  c: TypedArray,
+  cOff: number,
+  ldc: number,
+): void {
+  if (bCol === 1) {
+    if (rowAcc.length < n) rowAcc = new Float64Array(n);
+    const acc = rowAcc;
+    for (let i = 0; i < m; i++) {
+      acc.fill(0, 0, n);
+      const ai = aOff + i * aRow;
+      for (let p = 0; p < k; p++) {
+        const av = a[ai + p * aCol];
+        const bi = bOff + p * bRow;
+        for (let j = 0; j < n; j++) acc[j] += av * b[bi + j];
+      }
+      const ci = cOff + i * ldc;
+      for (let j = 0; j < n; j++) c[ci + j] += acc[j];
+    }
+    return;
+  }
+  for (let i = 0; i < m; i++) {
+    const ai = aOff + i * aRow;
+    const ci = cOff + i * ldc;
+    for (let j = 0; j < n; j++) {
+      const bj = bOff + j * bCol;
+      let s = 0;
+      for (let p = 0; p < k; p++) s += a[ai + p * aCol] * b[bj + p * bRow];
+      c[ci + j] += s;
+    }
+  }
+}
+
+/**
+ * MatMul: a [...batchA, m, k] · b [...batchB, k, n] (last two dims swapped first where transposed),
+ * batch dims broadcast to the output's. When b has no real batch and a is not transposed, the
+ * batch folds into m: one [batch·m, k] · [k, n] GEMM packs B once instead of per batch item.
+ */
+const matMul: CpuKernel<KernelAttrs['MatMul']> = ({ inputs: [a, b], attrs, outputs: [spec] }) => {
+  const { transposeA, transposeB } = attrs;
+  const out = allocate(spec);
+  const rank = spec.shape.length;
+  const m = spec.shape[rank - 2];
+  const n = spec.shape[rank - 1];
+  const k = transposeA ? a.shape[a.shape.length - 2] : a.shape[a.shape.length - 1];
+  // Element (i, p) of A and (p, j) of B inside one matrix.
+  const aRow = transposeA ? 1 : k;
+  const aCol = transposeA ? m : 1;
+  const bRow = transposeB ? 1 : n;
+  const bCol = transposeB ? k : 1;
+  const av = valuesOf(a);
+  const bv = valuesOf(b);
+
+  const batchShape = spec.shape.slice(0, rank - 2);
+  const aBatch = broadcastStrides(a.shape.slice(0, a.shape.length - 2), batchShape);
+  const bBatch = broadcastStrides(b.shape.slice(0, b.shape.length - 2), batchShape);
+  const batches = out.length / (m * n) || 0;
+  const aFull = a.shape.length - 2 === batchShape.length && aBatch.every((s, d) => s !== 0 || batchShape[d] === 1);
+  if (!transposeA && aFull && bBatch.every((s) => s === 0)) {
+    gemm(batches * m, n, k, av, 0, aRow, aCol, bv, 0, bRow, bCol, out, 0, n);
+    return [out];
+  }
+  const runs = new StridedRuns(batchShape, [aBatch, bBatch]);
+  const aSize = m * k;
+  const bSize = k * n;
+  let ci = 0;
+  for (let r = 0; r < runs.count; r++) {
+    for (let j = 0; j < runs.length; j++) {
+      const ao = (runs.offset[0] + j * runs.step[0]) * aSize;
+      const bo = (runs.offset[1] + j * runs.step[1]) * bSize;
+      gemm(m, n, k, av, ao, aRow, aCol, bv, bo, bRow, bCol, out, ci, n);
+      ci += m * n;
+    }
+    runs.next();
+  }
+  return [out];
+};
+
+export const matmulKernels: CpuKernelTable = { MatMul: matMul };

@@ -1,0 +1,173 @@
+import type { DType } from './dtype.js';
+import { keep } from './engine.js';
+import { fmtShape, shapesEqual } from './shape.js';
+import { Tensor } from './tensor.js';
+
+/**
+ * A tensor whose value can be replaced in place (`assign`): the state of a model or an optimizer.
+ * Variables are never disposed by scopes; dispose them (or their Module) explicitly.
+ */
+export class Variable extends Tensor {
+  constructor(init: Tensor, options: { requiresGrad?: boolean } = {}) {
+    const st = init.storageRef('Variable');
+    st.retain();
+    super(st, Object.freeze([...init.shape]), init.dtype, 'Variable', false);
+    keep(this);
+    if (options.requiresGrad) this.requiresGrad = true;
+  }
+
+  /** Replace the value (same shape and dtype); graphs already recorded keep the old value. */
+  assign(value: Tensor): this {
+    if (!shapesEqual(value.shape, this.shape) || value.dtype !== this.dtype) {
+      throw new RangeError(
+        `assign: value has shape ${fmtShape(value.shape)} ${value.dtype} but the variable is ${fmtShape(this.shape)} ${this.dtype}`,
+      );
+    }
+    this.replaceStorage(value, 'assign');
+    return this;
+  }
+}
+
+/** A trainable tensor of a Module: a Variable that requires grad (float32). */
+export class Parameter extends Variable {
+  constructor(init: Tensor, options: { requiresGrad?: boolean } = {}) {
+    super(init, { requiresGrad: options.requiresGrad ?? true });
+  }
+}
+
+/** A leaf tensor that requires grad, for `backward()` outside of modules. */
+export function variable(init: Tensor, options: { requiresGrad?: boolean; dtype?: DType } = {}): Variable {
+  return new Variable(init, { requiresGrad: options.requiresGrad ?? true });
+}
+
+/**
+ * The base of layers and models. Parameters, buffers (non-trainable Variables such as running
+ * statistics) and child modules are found from the instance's own properties, in the order they
+ * were assigned; arrays and Maps of modules are walked too. Names are PyTorch's dotted paths
+ * (`features.0.weight`), so state dicts line up with PyTorch's.
+ */
+export abstract class Module {
+  training = true;
+
+  abstract forward(...inputs: Tensor[]): Tensor | Tensor[];
+
+  /** Direct children by name (arrays and Maps of modules give `name.0`, `name.key`). */
+  namedChildren(): [string, Module][] {
+    const out: [string, Module][] = [];
+    for (const [k, v] of Object.entries(this)) {
+      if (v instanceof Module) out.push([k, v]);
+      else if (Array.isArray(v)) {
+        v.forEach((m, i) => {
+          if (m instanceof Module) out.push([`${k}.${i}`, m]);
+        });
+      } else if (v instanceof Map)
+        for (const [mk, m] of v) if (m instanceof Module) out.push([`${k}.${String(mk)}`, m]);
+    }
+    return out;
+  }
+
+  /** Every module in the tree, this one first, with dotted names ('' for this one). */
+  namedModules(prefix = ''): [string, Module][] {
+    const out: [string, Module][] = [[prefix, this]];
+    for (const [name, child] of this.namedChildren())
+      out.push(...child.namedModules(prefix ? `${prefix}.${name}` : name));
+    return out;
+  }
+
+  private ownVariables(): [string, Variable][] {
+    const out: [string, Variable][] = [];
+    for (const [k, v] of Object.entries(this)) if (v instanceof Variable) out.push([k, v]);
+    return out;
+  }
+
+  /** Trainable parameters with dotted names. */
+  namedParameters(): [string, Parameter][] {
+    const out: [string, Parameter][] = [];
+    for (const [prefix, m] of this.namedModules()) {
+      for (const [k, v] of m.ownVariables())
+        if (v instanceof Parameter) out.push([prefix ? `${prefix}.${k}` : k, v]);
+    }
+    return out;
+  }
+
+  parameters(): Parameter[] {
+    return this.namedParameters().map(([, p]) => p);
+  }
+
+  /** Non-trainable state (running statistics…) with dotted names. */
+  namedBuffers(): [string, Variable][] {
+    const out: [string, Variable][] = [];
+    for (const [prefix, m] of this.namedModules()) {
+      for (const [k, v] of m.ownVariables())
+        if (!(v instanceof Parameter)) out.push([prefix ? `${prefix}.${k}` : k, v]);
+    }
+    return out;
+  }
+
+  /** Training mode (dropout active, batch statistics) for this module and its children. */
+  train(mode = true): this {
+    for (const [, m] of this.namedModules()) m.training = mode;
+    return this;
+  }
+
+  eval(): this {
+    return this.train(false);
+  }
+
+  /** Parameters and buffers by dotted name, as torch's state_dict (the tensors are the live variables). */
+  stateDict(): Record<string, Tensor> {
+    const out: Record<string, Tensor> = {};
+    for (const [name, p] of this.namedParameters()) out[name] = p;
+    for (const [name, b] of this.namedBuffers()) out[name] = b;
+    return out;
+  }
+
+  /**
+   * Copy values in by dotted name. With `strict` (default) missing or unexpected names and any shape
+   * mismatch throw, listing them all.
+   */
+  loadStateDict(
+    state: Record<string, Tensor>,
+    options: { strict?: boolean } = {},
+  ): { missing: string[]; unexpected: string[] } {
+    const strict = options.strict ?? true;
+    const own = this.stateDict();
+    const missing = Object.keys(own).filter((k) => !(k in state));
+    const unexpected = Object.keys(state).filter((k) => !(k in own));
+    const mismatched = Object.keys(own)
+      .filter((k) => k in state && !shapesEqual(own[k]!.shape, state[k]!.shape))
+      .map((k) => `${k}: expected ${fmtShape(own[k]!.shape)}, got ${fmtShape(state[k]!.shape)}`);
+    if (mismatched.length || (strict && (missing.length || unexpected.length))) {
+      const parts = [
+        missing.length ? `missing: ${missing.join(', ')}` : '',
+        unexpected.length ? `unexpected: ${unexpected.join(', ')}` : '',
+        mismatched.length ? `shape mismatch: ${mismatched.join('; ')}` : '',
+      ].filter(Boolean);
+      throw new Error(`loadStateDict: ${parts.join('; ')}`);
+    }
+    for (const [k, v] of Object.entries(own)) {
+      const src = state[k];
+      if (src) (v as Variable).assign(src.dtype === v.dtype ? src : src.cast(v.dtype));
+    }
+    return { missing, unexpected };
+  }
+
+  /** Clear `.grad` of every parameter. */
+  zeroGrad(): void {
+    for (const p of this.parameters()) {
+      p.grad?.dispose();
+      p.grad = null;
+    }
+  }
+
+  /** Number of trainable scalars. */
+  numParameters(): number {
+    return this.parameters().reduce((n, p) => n + p.size, 0);
+  }
+
+  /** Free every parameter and buffer. */
+  dispose(): void {
+    for (const [, p] of this.namedParameters()) p.dispose();
+    for (const [, b] of this.namedBuffers()) b.dispose();
+  }
+}

@@ -1,0 +1,170 @@
+import { type DType, type TypedArray, toTypedArray, typedArrayFor } from '../dtype.js';
+import { fromValues } from '../engine.js';
+import { assertShape, fmtShape, type Shape, sizeOf } from '../shape.js';
+import type { NestedArray } from '../tensor.js';
+import { Tensor, type TensorLike } from '../tensor.js';
+
+export interface DTypeOption {
+  dtype?: DType;
+}
+
+type Values = number | boolean | TypedArray | readonly (number | boolean)[] | readonly NestedArray[];
+
+function inferShape(v: unknown): number[] {
+  const shape: number[] = [];
+  let cur = v;
+  while (Array.isArray(cur)) {
+    shape.push(cur.length);
+    cur = cur[0];
+  }
+  return shape;
+}
+
+function flatten(v: unknown, shape: number[], dim: number, out: (number | boolean)[]): void {
+  if (dim === shape.length) {
+    if (Array.isArray(v))
+      throw new RangeError(`tensor: ragged nested array (expected a value at depth ${dim})`);
+    if (typeof v !== 'number' && typeof v !== 'boolean') {
+      throw new TypeError(`tensor: values must be numbers or booleans, got ${typeof v}`);
+    }
+    out.push(v);
+    return;
+  }
+  if (!Array.isArray(v) || v.length !== shape[dim]) {
+    throw new RangeError(`tensor: ragged nested array: expected length ${shape[dim]} at depth ${dim}`);
+  }
+  for (const x of v) flatten(x, shape, dim + 1, out);
+}
+
+function dtypeOfTyped(a: TypedArray): DType {
+  return a instanceof Float32Array ? 'float32' : a instanceof Int32Array ? 'int32' : 'bool';
+}
+
+/**
+ * Create a tensor from nested arrays, a flat array or typed array plus `shape`, or a single value.
+ * float32 unless `dtype` says otherwise (booleans give bool, an Int32Array int32).
+ * @example tensor([[1, 2], [3, 4]]) · tensor(new Float32Array(6), { shape: [2, 3] })
+ */
+export function tensor(values: Values, options: { dtype?: DType; shape?: Shape } = {}): Tensor {
+  let flat: ArrayLike<number | boolean>;
+  let shape: number[];
+  let inferred: DType;
+  if (ArrayBuffer.isView(values)) {
+    flat = values;
+    shape = [values.length];
+    inferred = dtypeOfTyped(values);
+  } else if (Array.isArray(values)) {
+    shape = inferShape(values);
+    const out: (number | boolean)[] = [];
+    if (options.shape && shape.length === 1) {
+      for (const x of values) out.push(x as number | boolean);
+    } else flatten(values, shape, 0, out);
+    flat = out;
+    inferred = out.length > 0 && typeof out[0] === 'boolean' ? 'bool' : 'float32';
+  } else if (typeof values === 'number' || typeof values === 'boolean') {
+    flat = [values];
+    shape = [];
+    inferred = typeof values === 'boolean' ? 'bool' : 'float32';
+  } else {
+    throw new TypeError(`tensor: unsupported values of type ${typeof values}`);
+  }
+  if (options.shape) {
+    assertShape('tensor', options.shape);
+    if (sizeOf(options.shape) !== flat.length) {
+      throw new RangeError(
+        `tensor: ${flat.length} values cannot fill shape ${fmtShape(options.shape)} (${sizeOf(options.shape)} elements)`,
+      );
+    }
+    shape = [...options.shape];
+  }
+  const dtype = options.dtype ?? inferred;
+  const data =
+    ArrayBuffer.isView(flat) && dtypeOfTyped(flat as TypedArray) === dtype
+      ? (flat as TypedArray).slice()
+      : toTypedArray(flat, dtype);
+  return fromValues(data, shape, dtype);
+}
+
+export function scalar(value: number | boolean, dtype?: DType): Tensor {
+  return tensor(value, dtype ? { dtype } : {});
+}
+
+export function full(shape: Shape, value: number | boolean, options: DTypeOption = {}): Tensor {
+  assertShape('full', shape);
+  const dtype = options.dtype ?? (typeof value === 'boolean' ? 'bool' : 'float32');
+  const data = typedArrayFor(dtype, sizeOf(shape));
+  data.fill(dtype === 'bool' ? (value ? 1 : 0) : Number(value));
+  return fromValues(data, shape, dtype, 'full');
+}
+
+export function zeros(shape: Shape, options: DTypeOption = {}): Tensor {
+  return full(shape, 0, options);
+}
+
+export function ones(shape: Shape, options: DTypeOption = {}): Tensor {
+  return full(shape, 1, options);
+}
+
+export function zerosLike(x: Tensor, options: DTypeOption = {}): Tensor {
+  return full(x.shape, 0, { dtype: options.dtype ?? x.dtype });
+}
+
+export function onesLike(x: Tensor, options: DTypeOption = {}): Tensor {
+  return full(x.shape, 1, { dtype: options.dtype ?? x.dtype });
+}
+
+export function fullLike(x: Tensor, value: number | boolean, options: DTypeOption = {}): Tensor {
+  return full(x.shape, value, { dtype: options.dtype ?? x.dtype });
+}
+
+/**
+ * `arange(stop)` or `arange(start, stop, step = 1)`: int32 when every argument is an integer,
+ * float32 otherwise (or as `dtype` says). Length ceil((stop - start) / step), as PyTorch.
+ */
+export function arange(start: number, stop?: number, step = 1, options: DTypeOption = {}): Tensor {
+  if (stop === undefined) {
+    stop = start;
+    start = 0;
+  }
+  if (step === 0 || !Number.isFinite(step))
+    throw new RangeError(`arange: step must be finite and non-zero, got ${step}`);
+  const n = Math.max(0, Math.ceil((stop - start) / step));
+  const dtype = options.dtype ?? ([start, stop, step].every(Number.isInteger) ? 'int32' : 'float32');
+  const data = typedArrayFor(dtype, n);
+  for (let i = 0; i < n; i++) data[i] = start + i * step;
+  return fromValues(data, [n], dtype, 'arange');
+}
+
+/** `num` evenly spaced float32 values from `start` to `stop` inclusive. */
+export function linspace(start: number, stop: number, num: number): Tensor {
+  if (!Number.isInteger(num) || num < 0)
+    throw new RangeError(`linspace: num must be a non-negative integer, got ${num}`);
+  const data = new Float32Array(num);
+  const step = num > 1 ? (stop - start) / (num - 1) : 0;
+  // Fill from both ends, as PyTorch, so the last value is exactly `stop`.
+  const half = Math.floor(num / 2);
+  for (let i = 0; i < num; i++) data[i] = i < half ? start + step * i : stop - step * (num - 1 - i);
+  return fromValues(data, [num], 'float32', 'linspace');
+}
+
+/** Identity matrix of shape [n, m] (m defaults to n). */
+export function eye(n: number, m = n, options: DTypeOption = {}): Tensor {
+  assertShape('eye', [n, m]);
+  const dtype = options.dtype ?? 'float32';
+  const data = typedArrayFor(dtype, n * m);
+  for (let i = 0; i < Math.min(n, m); i++) data[i * m + i] = 1;
+  return fromValues(data, [n, m], dtype, 'eye');
+}
+
+/**
+ * Turn a JS number into a tensor for an op with `other`: a "weak" scalar that takes `other`'s dtype
+ * when it fits (an integer with an int32 tensor), as PyTorch treats Python scalars.
+ */
+export function toTensor(v: TensorLike, other?: Tensor | DType): Tensor {
+  if (v instanceof Tensor) return v;
+  const od = other === undefined ? undefined : typeof other === 'string' ? other : other.dtype;
+  if (typeof v === 'boolean') return scalar(v, od === undefined || od === 'bool' ? 'bool' : od);
+  if (typeof v !== 'number') throw new TypeError(`expected a tensor or a number, got ${typeof v}`);
+  if (od === 'float32' || od === undefined) return scalar(v, 'float32');
+  return scalar(v, Number.isInteger(v) ? 'int32' : 'float32');
+}

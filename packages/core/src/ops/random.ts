@@ -1,0 +1,119 @@
+import { fromValues } from '../engine.js';
+import { Generator } from '../random/philox.js';
+import { assertShape, fmtShape, type Shape, sizeOf } from '../shape.js';
+import type { Tensor } from '../tensor.js';
+import { toTensor } from './creation.js';
+
+/**
+ * Random tensors from a counter-based Philox4x32-10 generator. Numbers are drawn on the host, so
+ * the same seed gives the same tensor on every backend.
+ *
+ * `seed` is a number (a fresh generator for this call: same seed, same tensor) or a `Generator`
+ * (which advances, so successive calls differ). Without one, the global generator is used; reset it
+ * with `manualSeed`.
+ */
+export type Seed = number | bigint | Generator;
+
+let globalGenerator = new Generator(0x5eed);
+
+/** Reset the global generator, as torch.manual_seed. */
+export function manualSeed(seed: number | bigint): void {
+  globalGenerator = new Generator(seed);
+}
+
+function gen(seed: Seed | undefined): Generator {
+  if (seed === undefined) return globalGenerator;
+  return seed instanceof Generator ? seed : new Generator(seed);
+}
+
+interface SeedOption {
+  seed?: Seed;
+}
+
+/** Uniform samples in [0, 1). */
+export function rand(shape: Shape, options: SeedOption = {}): Tensor {
+  assertShape('rand', shape);
+  return fromValues(gen(options.seed).uniform(sizeOf(shape)), shape, 'float32', 'rand');
+}
+
+/** Normal samples (mean 0, std 1 unless given). */
+export function randn(shape: Shape, options: SeedOption & { mean?: number; std?: number } = {}): Tensor {
+  assertShape('randn', shape);
+  return fromValues(
+    gen(options.seed).normal(sizeOf(shape), options.mean ?? 0, options.std ?? 1),
+    shape,
+    'float32',
+    'randn',
+  );
+}
+
+/** Integers uniform in [low, high). */
+export function randint(low: number, high: number, shape: Shape, options: SeedOption = {}): Tensor {
+  assertShape('randint', shape);
+  if (!Number.isInteger(low) || !Number.isInteger(high) || high <= low) {
+    throw new RangeError(`randint: needs integers low < high, got low=${low} high=${high}`);
+  }
+  return fromValues(gen(options.seed).randint(low, high, sizeOf(shape)), shape, 'int32', 'randint');
+}
+
+/** Normal samples resampled until within 2 std of the mean (as torch.nn.init.trunc_normal_'s defaults). */
+export function truncatedNormal(
+  shape: Shape,
+  options: SeedOption & { mean?: number; std?: number } = {},
+): Tensor {
+  assertShape('truncatedNormal', shape);
+  const v = gen(options.seed).truncatedNormal(sizeOf(shape), options.mean ?? 0, options.std ?? 1);
+  return fromValues(v, shape, 'float32', 'truncatedNormal');
+}
+
+/** Bernoulli draws (bool) with probability `p`: a number (needs `shape`) or a tensor of probabilities. */
+export function bernoulli(p: Tensor | number, options: SeedOption & { shape?: Shape } = {}): Tensor {
+  const g = gen(options.seed);
+  if (typeof p === 'number') {
+    if (!(p >= 0 && p <= 1)) throw new RangeError(`bernoulli: p must be in [0, 1], got ${p}`);
+    const shape = options.shape ?? [];
+    assertShape('bernoulli', shape);
+    return fromValues(g.bernoulli(p, sizeOf(shape)), shape, 'bool', 'bernoulli');
+  }
+  const probs = toTensor(p).dataSync();
+  const pf = probs instanceof Float32Array ? probs : Float32Array.from(probs);
+  for (let i = 0; i < pf.length; i++) {
+    if (!(pf[i]! >= 0 && pf[i]! <= 1))
+      throw new RangeError(`bernoulli: probabilities must be in [0, 1], got ${pf[i]} at ${i}`);
+  }
+  return fromValues(g.bernoulli(pf, pf.length), p.shape, 'bool', 'bernoulli');
+}
+
+/** @internal a float32 keep-mask for dropout. */
+export function bernoulliMask(shape: Shape, keep: number, seed: Seed | undefined): Tensor {
+  const bits = gen(seed).bernoulli(keep, sizeOf(shape));
+  return fromValues(Float32Array.from(bits), shape, 'float32', 'dropout');
+}
+
+/** A random permutation of 0..n−1 (int32). */
+export function permutation(n: number, options: SeedOption = {}): Tensor {
+  if (!Number.isInteger(n) || n < 0)
+    throw new RangeError(`permutation: n must be a non-negative integer, got ${n}`);
+  return fromValues(gen(options.seed).permutation(n), [n], 'int32', 'permutation');
+}
+
+/**
+ * Draw `numSamples` category indices from each row of `probs` ([C] or [R, C], unnormalised
+ * non-negative weights), with or without replacement.
+ */
+export function multinomial(
+  probs: Tensor,
+  numSamples: number,
+  options: SeedOption & { replacement?: boolean } = {},
+): Tensor {
+  if (probs.rank !== 1 && probs.rank !== 2)
+    throw new RangeError(`multinomial: probs must be 1-D or 2-D, got ${fmtShape(probs.shape)}`);
+  const rows = probs.rank === 2 ? probs.shape[0]! : 1;
+  const cols = probs.shape[probs.rank - 1]!;
+  const v = probs.dataSync();
+  const pf = v instanceof Float32Array ? v : Float32Array.from(v);
+  const out = gen(options.seed).multinomial(pf, rows, cols, numSamples, options.replacement ?? false);
+  return fromValues(out, probs.rank === 2 ? [rows, numSamples] : [numSamples], 'int32', 'multinomial');
+}
+
+export { Generator };

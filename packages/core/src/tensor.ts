@@ -1,0 +1,377 @@
+import type { Node } from './autograd.js';
+import type { Backend } from './backend.js';
+import type { Scope } from './context.js';
+import type { DType, TypedArray } from './dtype.js';
+import { countTensor, getBackend, Storage, trackTensor, untrackTensor } from './engine.js';
+import type * as ops from './ops/index.js';
+import { fmtShape, type Shape, sizeOf } from './shape.js';
+
+/** Nested JS arrays as returned by `array()`. */
+export type NestedArray = number | boolean | NestedArray[];
+
+/** What autograd knows of a leaf that requires grad. Aliases of the leaf share this record. */
+export interface LeafRecord {
+  readonly tensor: Tensor;
+  /** False once a functional `grad` has finished its forward pass: later ops no longer record. */
+  active: boolean;
+  /** Imperative leaves (`requiresGrad`, Parameters) accumulate into `tensor.grad` on backward(). */
+  readonly accumulate: boolean;
+}
+
+let nextId = 0;
+
+/**
+ * An immutable n-dimensional array on a backend. Ops never change a tensor; they return new ones.
+ * Free its memory with `dispose()`, `using`, or by creating it inside `scope()`.
+ */
+export class Tensor {
+  readonly id = nextId++;
+  readonly size: number;
+  /** @internal the gradient graph node that produced this tensor, if recorded. */
+  node: Node | null = null;
+  /** @internal which output of `node` this is. */
+  outIndex = 0;
+  /** @internal set on leaves that require grad. */
+  leaf: LeafRecord | null = null;
+  /** @internal the scope that will dispose this tensor, if any. */
+  ownerScope: Scope | null = null;
+  /** Gradient filled by `backward()` on tensors that require grad. */
+  grad: Tensor | null = null;
+  /** @internal internal aliases (held by graph nodes) are not counted or scoped. */
+  private readonly internal: boolean;
+  /** @internal an output alias owned by its own node: does not hold the node alive. */
+  weakNode = false;
+  private storage: Storage | null;
+
+  protected constructor(
+    storage: Storage,
+    readonly shape: Shape,
+    readonly dtype: DType,
+    op: string,
+    internal: boolean,
+  ) {
+    this.storage = storage;
+    this.size = sizeOf(shape);
+    this.internal = internal;
+    if (!internal) {
+      const token = this.gcToken;
+      trackTensor(this, op, () => {
+        countTensor(storage.backend, -1);
+        storage.release();
+        token.node?.release();
+      });
+    }
+  }
+
+  /** @internal what the garbage-collection safety net must release if this tensor is never disposed. */
+  private readonly gcToken: { node: Node | null } = { node: null };
+
+  /** @internal attach the graph node that produced this tensor (the tensor holds one reference). */
+  attachNode(node: Node, outIndex: number, weak = false): void {
+    this.node = node;
+    this.outIndex = outIndex;
+    this.weakNode = weak;
+    if (!weak) {
+      node.retain();
+      this.gcToken.node = node;
+    }
+  }
+
+  /** @internal wrap a storage this tensor now owns one reference to. */
+  static fromStorage(storage: Storage, shape: Shape, dtype: DType, op: string, internal = false): Tensor {
+    return new Tensor(storage, Object.freeze([...shape]), dtype, op, internal);
+  }
+
+  /** @internal a new tensor viewing the same storage (one more reference). */
+  static view(t: Tensor, shape: Shape, op: string, internal = false): Tensor {
+    const st = t.storageRef(op);
+    st.retain();
+    return Tensor.fromStorage(st, shape, t.dtype, op, internal);
+  }
+
+  get rank(): number {
+    return this.shape.length;
+  }
+
+  get isDisposed(): boolean {
+    return this.storage === null;
+  }
+
+  get backend(): Backend {
+    return this.storageRef().backend;
+  }
+
+  /** True for leaves created with requiresGrad and for results of recorded ops. */
+  get requiresGrad(): boolean {
+    return this.node !== null || (this.leaf !== null && this.leaf.active);
+  }
+
+  /** Mark a leaf tensor as requiring grad: `backward()` will fill its `.grad`. */
+  set requiresGrad(on: boolean) {
+    if (this.node)
+      throw new Error('requiresGrad: only leaf tensors can be marked; use detach() for a new leaf');
+    if (on && this.dtype !== 'float32') {
+      throw new TypeError(`requiresGrad: only float32 tensors can require grad, got ${this.dtype}`);
+    }
+    this.leaf = on ? { tensor: this, active: true, accumulate: true } : null;
+  }
+
+  /** @internal swap in another tensor's storage (used by Variable.assign); releases the old one. */
+  protected replaceStorage(from: Tensor, op: string): void {
+    const next = from.storageRef(op);
+    next.retain();
+    const old = this.storageRef(op);
+    this.storage = next;
+    old.release();
+  }
+
+  /** @internal the storage, or a clear error if this tensor was disposed. */
+  storageRef(op = 'read'): Storage {
+    if (!this.storage) {
+      throw new Error(
+        `${op}: tensor #${this.id} ${fmtShape(this.shape)} ${this.dtype} was disposed and cannot be used`,
+      );
+    }
+    return this.storage;
+  }
+
+  /** Read the elements (row-major) into a fresh typed array. The read is the sync point. */
+  async data(): Promise<TypedArray> {
+    const st = this.storageRef('data');
+    return (await st.backend.read(st.dataId)).slice();
+  }
+
+  /** Synchronous read; backends that can only read asynchronously (webgpu) throw and point to `data()`. */
+  dataSync(): TypedArray {
+    const st = this.storageRef('dataSync');
+    return st.backend.readSync(st.dataId).slice();
+  }
+
+  /** The elements as nested JS arrays (booleans for bool tensors). */
+  async array(): Promise<NestedArray> {
+    return toNested(await this.data(), this.shape, this.dtype);
+  }
+
+  arraySync(): NestedArray {
+    return toNested(this.dataSync(), this.shape, this.dtype);
+  }
+
+  /** The single value of a one-element tensor. */
+  item(): number {
+    if (this.size !== 1)
+      throw new RangeError(`item: tensor has ${this.size} elements ${fmtShape(this.shape)}, expected 1`);
+    return this.dataSync()[0]!;
+  }
+
+  /** Copy this tensor to another backend (by instance) and return the copy. */
+  async to(backend: Backend): Promise<Tensor> {
+    const values = await this.data();
+    const id = backend.write(values, this.dtype);
+    return Tensor.fromStorage(new Storage(backend, id, values.byteLength), this.shape, this.dtype, 'to');
+  }
+
+  /** Free this tensor's hold on its storage. Safe to call twice. */
+  dispose(): void {
+    const st = this.storage;
+    if (!st) return;
+    if (!this.internal) untrackTensor(this, st.backend);
+    this.storage = null;
+    st.release();
+    if (this.node && !this.weakNode) this.node.release();
+    this.node = null;
+    this.gcToken.node = null;
+    if (this.leaf?.accumulate && this.leaf.tensor === this) {
+      this.grad?.dispose();
+      this.grad = null;
+    }
+  }
+
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+
+  // --- chainable ops (attached in methods.ts; each is the function of the same name) ---
+  declare neg: Method<typeof ops.neg>;
+  declare abs: Method<typeof ops.abs>;
+  declare sign: Method<typeof ops.sign>;
+  declare exp: Method<typeof ops.exp>;
+  declare expm1: Method<typeof ops.expm1>;
+  declare log: Method<typeof ops.log>;
+  declare log1p: Method<typeof ops.log1p>;
+  declare log2: Method<typeof ops.log2>;
+  declare sqrt: Method<typeof ops.sqrt>;
+  declare rsqrt: Method<typeof ops.rsqrt>;
+  declare square: Method<typeof ops.square>;
+  declare reciprocal: Method<typeof ops.reciprocal>;
+  declare sin: Method<typeof ops.sin>;
+  declare cos: Method<typeof ops.cos>;
+  declare tan: Method<typeof ops.tan>;
+  declare asin: Method<typeof ops.asin>;
+  declare acos: Method<typeof ops.acos>;
+  declare atan: Method<typeof ops.atan>;
+  declare sinh: Method<typeof ops.sinh>;
+  declare cosh: Method<typeof ops.cosh>;
+  declare tanh: Method<typeof ops.tanh>;
+  declare sigmoid: Method<typeof ops.sigmoid>;
+  declare logSigmoid: Method<typeof ops.logSigmoid>;
+  declare softplus: Method<typeof ops.softplus>;
+  declare softsign: Method<typeof ops.softsign>;
+  declare relu: Method<typeof ops.relu>;
+  declare relu6: Method<typeof ops.relu6>;
+  declare leakyRelu: Method<typeof ops.leakyRelu>;
+  declare elu: Method<typeof ops.elu>;
+  declare selu: Method<typeof ops.selu>;
+  declare celu: Method<typeof ops.celu>;
+  declare gelu: Method<typeof ops.gelu>;
+  declare silu: Method<typeof ops.silu>;
+  declare mish: Method<typeof ops.mish>;
+  declare hardSigmoid: Method<typeof ops.hardSigmoid>;
+  declare hardSwish: Method<typeof ops.hardSwish>;
+  declare hardTanh: Method<typeof ops.hardTanh>;
+  declare erf: Method<typeof ops.erf>;
+  declare floor: Method<typeof ops.floor>;
+  declare ceil: Method<typeof ops.ceil>;
+  declare round: Method<typeof ops.round>;
+  declare trunc: Method<typeof ops.trunc>;
+  declare isNaN: Method<typeof ops.isNaN>;
+  declare isFinite: Method<typeof ops.isFinite>;
+  declare logicalNot: Method<typeof ops.logicalNot>;
+  declare clip: Method<typeof ops.clip>;
+  declare cast: Method<typeof ops.cast>;
+  declare add: Method<typeof ops.add>;
+  declare sub: Method<typeof ops.sub>;
+  declare mul: Method<typeof ops.mul>;
+  declare div: Method<typeof ops.div>;
+  declare pow: Method<typeof ops.pow>;
+  declare maximum: Method<typeof ops.maximum>;
+  declare minimum: Method<typeof ops.minimum>;
+  declare mod: Method<typeof ops.mod>;
+  declare floorDiv: Method<typeof ops.floorDiv>;
+  declare atan2: Method<typeof ops.atan2>;
+  declare equal: Method<typeof ops.equal>;
+  declare notEqual: Method<typeof ops.notEqual>;
+  declare less: Method<typeof ops.less>;
+  declare lessEqual: Method<typeof ops.lessEqual>;
+  declare greater: Method<typeof ops.greater>;
+  declare greaterEqual: Method<typeof ops.greaterEqual>;
+  declare logicalAnd: Method<typeof ops.logicalAnd>;
+  declare logicalOr: Method<typeof ops.logicalOr>;
+  declare logicalXor: Method<typeof ops.logicalXor>;
+  declare sum: Method<typeof ops.sum>;
+  declare mean: Method<typeof ops.mean>;
+  declare prod: Method<typeof ops.prod>;
+  declare max: Method<typeof ops.max>;
+  declare min: Method<typeof ops.min>;
+  declare any: Method<typeof ops.any>;
+  declare all: Method<typeof ops.all>;
+  declare argmax: Method<typeof ops.argmax>;
+  declare argmin: Method<typeof ops.argmin>;
+  declare variance: Method<typeof ops.variance>;
+  declare std: Method<typeof ops.std>;
+  declare logSumExp: Method<typeof ops.logSumExp>;
+  declare norm: Method<typeof ops.norm>;
+  declare matmul: Method<typeof ops.matmul>;
+  declare dot: Method<typeof ops.dot>;
+  declare outer: Method<typeof ops.outer>;
+  declare reshape: Method<typeof ops.reshape>;
+  declare flatten: Method<typeof ops.flatten>;
+  declare squeeze: Method<typeof ops.squeeze>;
+  declare unsqueeze: Method<typeof ops.unsqueeze>;
+  declare transpose: Method<typeof ops.transpose>;
+  declare permute: Method<typeof ops.permute>;
+  declare broadcastTo: Method<typeof ops.broadcastTo>;
+  declare split: Method<typeof ops.split>;
+  declare chunk: Method<typeof ops.chunk>;
+  declare slice: Method<typeof ops.slice>;
+  declare pad: Method<typeof ops.pad>;
+  declare tile: Method<typeof ops.tile>;
+  declare repeat: Method<typeof ops.repeat>;
+  declare flip: Method<typeof ops.flip>;
+  declare roll: Method<typeof ops.roll>;
+  declare tril: Method<typeof ops.tril>;
+  declare triu: Method<typeof ops.triu>;
+  declare gather: Method<typeof ops.gather>;
+  declare take: Method<typeof ops.take>;
+  declare indexSelect: Method<typeof ops.indexSelect>;
+  declare scatter: Method<typeof ops.scatter>;
+  declare scatterAdd: Method<typeof ops.scatterAdd>;
+  declare maskedFill: Method<typeof ops.maskedFill>;
+  declare topk: Method<typeof ops.topk>;
+  declare sort: Method<typeof ops.sort>;
+  declare argsort: Method<typeof ops.argsort>;
+  declare cumsum: Method<typeof ops.cumsum>;
+  declare cumprod: Method<typeof ops.cumprod>;
+  declare oneHot: Method<typeof ops.oneHot>;
+  declare softmax: Method<typeof ops.softmax>;
+  declare logSoftmax: Method<typeof ops.logSoftmax>;
+  /** Accumulate gradients into `.grad` of the leaves this tensor depends on (see `backward`). */
+  declare backward: (cotangent?: Tensor) => void;
+  /** A view cut off from the gradient graph. */
+  declare detach: () => Tensor;
+
+  toString(options: { maxItems?: number } = {}): string {
+    if (this.isDisposed) return `Tensor(disposed, shape=${fmtShape(this.shape)}, dtype=${this.dtype})`;
+    const values = this.dataSync();
+    const body = formatNested(values, this.shape, this.dtype, options.maxItems ?? 6);
+    return `Tensor(${body}, shape=${fmtShape(this.shape)}, dtype=${this.dtype}${this.requiresGrad ? ', requiresGrad' : ''})`;
+  }
+}
+
+function toNested(values: TypedArray, shape: Shape, dtype: DType): NestedArray {
+  const conv = (v: number): number | boolean => (dtype === 'bool' ? v !== 0 : v);
+  if (shape.length === 0) return conv(values[0]!);
+  const build = (dim: number, offset: number): NestedArray[] => {
+    const n = shape[dim]!;
+    const inner = sizeOf(shape.slice(dim + 1));
+    const out: NestedArray[] = new Array(n);
+    for (let i = 0; i < n; i++) {
+      out[i] = dim === shape.length - 1 ? conv(values[offset + i]!) : build(dim + 1, offset + i * inner);
+    }
+    return out;
+  };
+  return build(0, 0);
+}
+
+function fmtValue(v: number, dtype: DType): string {
+  if (dtype === 'bool') return v ? 'true' : 'false';
+  if (dtype === 'int32') return String(v);
+  if (Number.isNaN(v)) return 'nan';
+  if (!Number.isFinite(v)) return v > 0 ? 'inf' : '-inf';
+  return Number.isInteger(v) && Math.abs(v) < 1e6 ? `${v}.` : Number(v.toPrecision(4)).toString();
+}
+
+function formatNested(values: TypedArray, shape: Shape, dtype: DType, maxItems: number): string {
+  if (shape.length === 0) return fmtValue(values[0]!, dtype);
+  const rec = (dim: number, offset: number, indent: string): string => {
+    const n = shape[dim]!;
+    const inner = sizeOf(shape.slice(dim + 1));
+    const idx: (number | null)[] = [];
+    if (n > maxItems) {
+      const h = Math.floor(maxItems / 2);
+      for (let i = 0; i < h; i++) idx.push(i);
+      idx.push(null);
+      for (let i = n - h; i < n; i++) idx.push(i);
+    } else for (let i = 0; i < n; i++) idx.push(i);
+    if (dim === shape.length - 1) {
+      return `[${idx.map((i) => (i === null ? '...' : fmtValue(values[offset + i]!, dtype))).join(', ')}]`;
+    }
+    const rows = idx.map((i) => (i === null ? '...' : rec(dim + 1, offset + i * inner, `${indent} `)));
+    return `[${rows.join(`,\n${indent} `)}]`;
+  };
+  return rec(0, 0, '       ');
+}
+
+/** Anything an op accepts where a tensor is expected. */
+export type TensorLike = Tensor | number | boolean;
+
+export function isTensor(v: unknown): v is Tensor {
+  return v instanceof Tensor;
+}
+
+/** The active backend's name, for messages. */
+export function activeBackendName(): string {
+  return getBackend().name;
+}
+
+/** A function of a tensor, seen as a method of that tensor. */
+type Method<F> = F extends (self: Tensor, ...rest: infer R) => infer O ? (...rest: R) => O : never;
