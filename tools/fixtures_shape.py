@@ -224,7 +224,7 @@ def shape() -> Family:
         ("[2,3,4] [1,2] axis=[0,2]", x234, {"shifts": [1, 2], "axis": [0, 2]}),
         ("[2,3,4] 7 axis=-1 (more than the size)", x234, {"shifts": 7, "axis": -1}),
         ("[5] -6", fam.randn(5), {"shifts": -6}),
-        ("[1,3] 1 axis=0", fam.randn(1, 3), {"shifts": 1, "axis": 0}),
+        ("[1,3] 1 along the size-1 axis", fam.randn(1, 3), {"shifts": 1, "axis": 0}),
         ("int32 [4] 1", fam.randint(-9, 9, 4), {"shifts": 1}),
     ):
         fam.case(name, "roll", [x], lambda v, a=a: torch.roll(v, a["shifts"], a.get("axis")), a)
@@ -374,7 +374,7 @@ def indexing() -> Family:
             ("[3,4] axis=1", x34, 1),
             ("[2,3,4] axis=-2", x234, -2),
             ("[7] axis=0", fam.randn(7), 0),
-            ("[1,3] axis=0", fam.randn(1, 3), 0),
+            ("[1,3] along the size-1 axis", fam.randn(1, 3), 0),
             ("[0,3] axis=0", torch.zeros(0, 3), 0),
             ("int32 axis=1", fam.randint(-4, 5, 2, 4), 1),
         ):

@@ -1,5 +1,5 @@
 import type { Conv2dAttrs, TypedArray } from '@myelin/core';
-import { type CpuKernel, type CpuKernelTable, allocate, valuesOf } from './kernel.js';
+import { allocate, type CpuKernel, type CpuKernelTable, valuesOf } from './kernel.js';
 import { gemm } from './matmul.js';
 
 /*

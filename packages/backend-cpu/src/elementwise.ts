@@ -1,6 +1,6 @@
 import type { BinaryPrimitive, KernelAttrs, TypedArray, UnaryPrimitive } from '@myelin/core';
 import { BINARY_PRIMITIVES, stridesOf, UNARY_PRIMITIVES } from '@myelin/core';
-import { type CpuKernel, type CpuKernelTable, allocate, valuesOf } from './kernel.js';
+import { allocate, type CpuKernel, type CpuKernelTable, valuesOf } from './kernel.js';
 import {
   erf,
   erfc,
@@ -119,7 +119,7 @@ const FLOAT_UNARY: Record<Exclude<UnaryPrimitive, BoolUnary> | Activation, Unary
   },
   // NaN stays NaN (the comparison is false), and -0 becomes +0.
   Relu: (x, o, n) => {
-    for (let i = 0; i < n; i++) o[i] = x[i] > 0 || x[i] !== x[i] ? x[i] : 0;
+    for (let i = 0; i < n; i++) o[i] = x[i] > 0 || Number.isNaN(x[i]) ? x[i] : 0;
   },
   Erf: (x, o, n) => {
     for (let i = 0; i < n; i++) o[i] = erf(x[i]);
@@ -149,7 +149,7 @@ const FLOAT_UNARY: Record<Exclude<UnaryPrimitive, BoolUnary> | Activation, Unary
     for (let i = 0; i < n; i++) o[i] = x[i] / (1 + Math.abs(x[i]));
   },
   Relu6: (x, o, n) => {
-    for (let i = 0; i < n; i++) o[i] = x[i] <= 0 ? 0 : x[i] > 6 ? 6 : x[i];
+    for (let i = 0; i < n; i++) o[i] = Math.min(Math.max(x[i], 0), 6);
   },
   LeakyRelu: (x, o, n, alpha) => {
     for (let i = 0; i < n; i++) o[i] = x[i] > 0 ? x[i] : x[i] * alpha;
@@ -183,8 +183,9 @@ const FLOAT_UNARY: Record<Exclude<UnaryPrimitive, BoolUnary> | Activation, Unary
   HardSigmoid: (x, o, n) => {
     for (let i = 0; i < n; i++) o[i] = x[i] <= -3 ? 0 : x[i] >= 3 ? 1 : x[i] / 6 + 0.5;
   },
+  // min(max(x, lo), hi) as torch.clamp: NaN stays NaN, and hi wins when lo > hi.
   HardTanh: (x, o, n, min, max) => {
-    for (let i = 0; i < n; i++) o[i] = x[i] < min ? min : x[i] > max ? max : x[i];
+    for (let i = 0; i < n; i++) o[i] = Math.min(Math.max(x[i], min), max);
   },
   // x · relu6(x + 3) / 6
   HardSwish: (x, o, n) => {
@@ -213,7 +214,7 @@ const INT_UNARY: Partial<Record<UnaryPrimitive, UnaryLoop>> = {
 type BoolUnary = 'IsNaN' | 'IsFinite' | 'LogicalNot';
 const BOOL_UNARY: Record<BoolUnary, UnaryLoop> = {
   IsNaN: (x, o, n) => {
-    for (let i = 0; i < n; i++) o[i] = x[i] !== x[i] ? 1 : 0;
+    for (let i = 0; i < n; i++) o[i] = Number.isNaN(x[i]) ? 1 : 0;
   },
   // x - x is 0 for finite x and NaN for ±Infinity and NaN.
   IsFinite: (x, o, n) => {

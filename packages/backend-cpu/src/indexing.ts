@@ -1,6 +1,6 @@
 import type { KernelAttrs, Shape, TypedArray } from '@myelin/core';
 import { stridesOf } from '@myelin/core';
-import { type CpuKernel, type CpuKernelTable, allocate, valuesOf } from './kernel.js';
+import { allocate, type CpuKernel, type CpuKernelTable, valuesOf } from './kernel.js';
 import { aroundAxis } from './reduce.js';
 import { StridedRuns } from './strided.js';
 
@@ -23,7 +23,11 @@ function stridesWithoutAxis(shape: Shape, axis: number): number[] {
 }
 
 /** torch.gather: out[…i…] = x[…index[…i…]…] along `axis`; out has the index's shape. */
-const gather: CpuKernel<KernelAttrs['Gather']> = ({ inputs: [x, index], attrs: { axis }, outputs: [spec] }) => {
+const gather: CpuKernel<KernelAttrs['Gather']> = ({
+  inputs: [x, index],
+  attrs: { axis },
+  outputs: [spec],
+}) => {
   const out = allocate(spec);
   const xv = valuesOf(x);
   const iv = valuesOf(index);
@@ -83,7 +87,11 @@ function scatterKernel(add: boolean): CpuKernel<{ axis: number }> {
 }
 
 /** Whole slices of x along `axis`, picked by a 1-D index. */
-const indexSelect: CpuKernel<KernelAttrs['IndexSelect']> = ({ inputs: [x, index], attrs, outputs: [spec] }) => {
+const indexSelect: CpuKernel<KernelAttrs['IndexSelect']> = ({
+  inputs: [x, index],
+  attrs,
+  outputs: [spec],
+}) => {
   const out = allocate(spec);
   const xv = valuesOf(x);
   const iv = valuesOf(index);
@@ -107,7 +115,9 @@ const indexSelect: CpuKernel<KernelAttrs['IndexSelect']> = ({ inputs: [x, index]
  * as PyTorch); equal keys are never "before", which keeps sorts stable.
  */
 function before(a: number, b: number, descending: boolean): boolean {
-  return descending ? a > b || (a !== a && b === b) : a < b || (b !== b && a === a);
+  return descending
+    ? a > b || (Number.isNaN(a) && !Number.isNaN(b))
+    : a < b || (Number.isNaN(b) && !Number.isNaN(a));
 }
 
 const INSERTION_RUN = 16;
@@ -230,7 +240,13 @@ const topK: CpuKernel<KernelAttrs['TopK']> = ({ inputs: [x], attrs, outputs: [va
 // --- scans ---
 
 /** One step of a scan along the axis: acc[j] ⊕= x[row + j]; out[row + j] = acc[j] for j < n. */
-type ScanStep = (acc: Float64Array | Int32Array, x: TypedArray, out: TypedArray, row: number, n: number) => void;
+type ScanStep = (
+  acc: Float64Array | Int32Array,
+  x: TypedArray,
+  out: TypedArray,
+  row: number,
+  n: number,
+) => void;
 
 /** Float scans accumulate in float64 (as PyTorch's CPU cumsum); int32 scans wrap. */
 const SCANS: Record<'Sum' | 'Prod' | 'SumInt' | 'ProdInt', ScanStep> = {

@@ -1,4 +1,12 @@
-import type { DataId, KernelArgs, KernelAttrs, KernelName, OutputSpec, TensorInfo, TypedArray } from '@myelin/core';
+import type {
+  DataId,
+  KernelArgs,
+  KernelAttrs,
+  KernelName,
+  OutputSpec,
+  TensorInfo,
+  TypedArray,
+} from '@myelin/core';
 import { sizeOf, typedArrayFor } from '@myelin/core';
 
 /**
@@ -17,7 +25,8 @@ export type CpuKernel<A> = (args: KernelArgs<A>) => TypedArray[];
 
 /** The elements behind a handle. Throws on a handle that was freed or made by another backend. */
 export function unbox(id: DataId): TypedArray {
-  if (!(id instanceof CpuData)) throw new TypeError('cpu backend: got a handle that this backend did not create');
+  if (!(id instanceof CpuData))
+    throw new TypeError('cpu backend: got a handle that this backend did not create');
   if (id.values === null) throw new Error('cpu backend: a handle was used after it was freed');
   return id.values;
 }

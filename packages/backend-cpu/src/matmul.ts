@@ -1,5 +1,5 @@
 import type { KernelAttrs, TypedArray } from '@myelin/core';
-import { type CpuKernel, type CpuKernelTable, allocate, valuesOf } from './kernel.js';
+import { allocate, type CpuKernel, type CpuKernelTable, valuesOf } from './kernel.js';
 import { broadcastStrides, StridedRuns } from './strided.js';
 
 /*
@@ -27,7 +27,7 @@ import { broadcastStrides, StridedRuns } from './strided.js';
 
 const MR = 4;
 const NR = 4;
-const KC = 256;
+const KC = 512;
 const MC = 64; // multiple of MR
 const NC = 2048; // multiple of NR
 
@@ -293,7 +293,8 @@ const matMul: CpuKernel<KernelAttrs['MatMul']> = ({ inputs: [a, b], attrs, outpu
   const aBatch = broadcastStrides(a.shape.slice(0, a.shape.length - 2), batchShape);
   const bBatch = broadcastStrides(b.shape.slice(0, b.shape.length - 2), batchShape);
   const batches = out.length / (m * n) || 0;
-  const aFull = a.shape.length - 2 === batchShape.length && aBatch.every((s, d) => s !== 0 || batchShape[d] === 1);
+  const aFull =
+    a.shape.length - 2 === batchShape.length && aBatch.every((s, d) => s !== 0 || batchShape[d] === 1);
   if (!transposeA && aFull && bBatch.every((s) => s === 0)) {
     gemm(batches * m, n, k, av, 0, aRow, aCol, bv, 0, bRow, bCol, out, 0, n);
     return [out];

@@ -1,5 +1,5 @@
 import type { Pool2dAttrs, TypedArray } from '@myelin/core';
-import { type CpuKernel, type CpuKernelTable, allocate, valuesOf } from './kernel.js';
+import { allocate, type CpuKernel, type CpuKernelTable, valuesOf } from './kernel.js';
 
 /*
  * 2-D pooling over NCHW, one (image, channel) plane at a time. A window's taps along one dim are
@@ -100,7 +100,7 @@ function maxPool(
           const row = xOff + (h0 + i * dh) * W + w0;
           for (let j = jlo; j < jhi; j++) {
             const v = x[row + j * dw];
-            if (v > max || v !== v) {
+            if (v > max || Number.isNaN(v)) {
               max = v;
               at = row + j * dw;
             }

@@ -1,6 +1,6 @@
-import type { DType, KernelAttrs, Shape, TypedArray } from '@myelin/core';
+import type { DType, Shape, TypedArray } from '@myelin/core';
 import { stridesOf } from '@myelin/core';
-import { type CpuKernel, type CpuKernelTable, allocate, valuesOf } from './kernel.js';
+import { allocate, type CpuKernel, type CpuKernelTable, valuesOf } from './kernel.js';
 import { StridedRuns } from './strided.js';
 
 /*
@@ -27,7 +27,7 @@ interface Reducer {
 const zero = () => 0;
 const one = () => 1;
 
-/** Max and Min keep NaN once they meet it (`v !== v`), as torch.amax/amin. */
+/** Max and Min keep NaN once they meet it (a NaN replaces anything), as torch.amax/amin. */
 const REDUCERS = {
   Sum: {
     init: zero,
@@ -84,14 +84,14 @@ const REDUCERS = {
       let m = acc[ai];
       for (let j = 0; j < n; j++) {
         const v = x[xi + j];
-        if (v > m || v !== v) m = v;
+        if (v > m || Number.isNaN(v)) m = v;
       }
       acc[ai] = m;
     },
     cols: (acc, ai, x, xi, n) => {
       for (let j = 0; j < n; j++) {
         const v = x[xi + j];
-        if (v > acc[ai + j] || v !== v) acc[ai + j] = v;
+        if (v > acc[ai + j] || Number.isNaN(v)) acc[ai + j] = v;
       }
     },
   },
@@ -102,14 +102,14 @@ const REDUCERS = {
       let m = acc[ai];
       for (let j = 0; j < n; j++) {
         const v = x[xi + j];
-        if (v < m || v !== v) m = v;
+        if (v < m || Number.isNaN(v)) m = v;
       }
       acc[ai] = m;
     },
     cols: (acc, ai, x, xi, n) => {
       for (let j = 0; j < n; j++) {
         const v = x[xi + j];
-        if (v < acc[ai + j] || v !== v) acc[ai + j] = v;
+        if (v < acc[ai + j] || Number.isNaN(v)) acc[ai + j] = v;
       }
     },
   },
@@ -205,7 +205,7 @@ function argReduce(largest: boolean): CpuKernel<{ axis: number }> {
         for (let j = 0; j < inner; j++) {
           const v = xv[row + j];
           const b = best[j];
-          if ((largest ? v > b : v < b) || (v !== v && b === b)) {
+          if ((largest ? v > b : v < b) || (Number.isNaN(v) && !Number.isNaN(b))) {
             best[j] = v;
             out[oi + j] = l;
           }

@@ -1,6 +1,6 @@
 import type { KernelAttrs, Shape, TypedArray } from '@myelin/core';
 import { stridesOf } from '@myelin/core';
-import { type CpuKernel, type CpuKernelTable, allocate, valuesOf } from './kernel.js';
+import { allocate, type CpuKernel, type CpuKernelTable, valuesOf } from './kernel.js';
 import { aroundAxis } from './reduce.js';
 import { copyRange, copyRuns, StridedRuns } from './strided.js';
 

@@ -1,5 +1,5 @@
-import type { KernelAttrs, TypedArray } from '@myelin/core';
-import { type CpuKernel, type CpuKernelTable, allocate, valuesOf } from './kernel.js';
+import type { TypedArray } from '@myelin/core';
+import { allocate, type CpuKernel, type CpuKernelTable, valuesOf } from './kernel.js';
 import { aroundAxis } from './reduce.js';
 
 /*
@@ -11,7 +11,14 @@ import { aroundAxis } from './reduce.js';
  * outermost, updating `inner` running maxima and sums along contiguous rows (no strided gathers).
  */
 
-function softmaxAlong(x: TypedArray, out: TypedArray, outer: number, len: number, inner: number, log: boolean) {
+function softmaxAlong(
+  x: TypedArray,
+  out: TypedArray,
+  outer: number,
+  len: number,
+  inner: number,
+  log: boolean,
+) {
   const max = new Float64Array(inner);
   const sum = new Float64Array(inner);
   for (let o = 0; o < outer; o++) {
@@ -22,7 +29,7 @@ function softmaxAlong(x: TypedArray, out: TypedArray, outer: number, len: number
       const row = base + l * inner;
       for (let j = 0; j < inner; j++) {
         const v = x[row + j];
-        if (v > max[j] || v !== v) max[j] = v;
+        if (v > max[j] || Number.isNaN(v)) max[j] = v;
       }
     }
     for (let l = 0; l < len; l++) {
@@ -51,7 +58,7 @@ function softmaxRows(x: TypedArray, out: TypedArray, rows: number, len: number, 
     let max = -Infinity;
     for (let j = 0; j < len; j++) {
       const v = x[base + j];
-      if (v > max || v !== v) max = v;
+      if (v > max || Number.isNaN(v)) max = v;
     }
     let sum = 0;
     for (let j = 0; j < len; j++) sum += Math.exp(x[base + j] - max);

@@ -129,8 +129,12 @@ describe('imperative autograd', () => {
   it('graphs die with their tensors: no memory is held after the loss is disposed', () => {
     const p = new Parameter(randn([16, 16], { seed: 9 }));
     const before = memory();
-    const loss = p.matmul(p).tanh().sum();
+    // The scope frees the intermediates' user handles; the graph still holds their storage.
+    const loss = scope(() => p.matmul(p).tanh().sum());
+    expect(memory().tensors).toBe(before.tensors + 1);
+    expect(memory().handles).toBeGreaterThan(before.handles + 1);
     loss.backward();
+    expect(p.grad!.shape).toEqual([16, 16]);
     loss.dispose();
     p.grad?.dispose();
     p.grad = null;

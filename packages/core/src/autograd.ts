@@ -155,9 +155,7 @@ type Key = Node | LeafRecord;
 type Want = { targets: Set<Key> } | { leaves: true };
 
 function edgeKey(t: Tensor): Key | null {
-  if (t.node) return t.node;
-  if (t.leaf?.active) return t.leaf;
-  return null;
+  return t.node ?? t.leaf;
 }
 
 function wanted(want: Want, key: Key): boolean {

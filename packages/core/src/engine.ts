@@ -276,7 +276,13 @@ export function untrackTensor(t: Tensor, backend: Backend): void {
 export function scope<T>(fn: () => T): T {
   const ctx = currentContext();
   const s = new Scope(ctx.scope);
-  const result = runWithContext({ scope: s, gradEnabled: ctx.gradEnabled }, fn);
+  let result: T;
+  try {
+    result = runWithContext({ scope: s, gradEnabled: ctx.gradEnabled }, fn);
+  } catch (e) {
+    closeScope(s, undefined);
+    throw e;
+  }
   if (isPromiseLike(result)) {
     return (result as unknown as Promise<unknown>).then(
       (v) => {

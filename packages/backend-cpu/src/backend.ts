@@ -1,0 +1,109 @@
+import type { Backend, BackendMemory, DataId, DType, KernelTable, TypedArray } from '@myelin/core';
+import { toTypedArray } from '@myelin/core';
+import { convKernels } from './conv.js';
+import { elementwiseKernels } from './elementwise.js';
+import { indexingKernels } from './indexing.js';
+import { CpuData, type CpuKernel, type CpuKernelTable, unbox } from './kernel.js';
+import { matmulKernels } from './matmul.js';
+import { poolKernels } from './pool.js';
+import { reduceKernels } from './reduce.js';
+import { shapeKernels } from './shape.js';
+import { softmaxKernels } from './softmax.js';
+
+/** Every CPU kernel, by name. */
+const CPU_KERNELS: CpuKernelTable = {
+  ...elementwiseKernels,
+  ...reduceKernels,
+  ...softmaxKernels,
+  ...matmulKernels,
+  ...shapeKernels,
+  ...indexingKernels,
+  ...convKernels,
+  ...poolKernels,
+};
+
+const ARRAY_TYPES = { float32: Float32Array, int32: Int32Array, bool: Uint8Array } as const;
+
+/**
+ * The pure-TypeScript CPU backend: storage is one typed array per handle, kernels are plain loops
+ * (and a packed GEMM for matmul and convolution). Synchronous throughout, so `readSync` works.
+ *
+ * `read`/`readSync` return the stored array itself, not a copy, to keep hot paths copy-free: callers
+ * (core) must treat it as read-only and copy before handing data to users.
+ *
+ * @example
+ * const cpu = cpuBackend();
+ * const id = cpu.write(new Float32Array([1, -2]), 'float32');
+ * const [y] = cpu.kernels.Abs!({ inputs: [{ dataId: id, shape: [2], dtype: 'float32' }], attrs: {}, outputs: [{ shape: [2], dtype: 'float32' }] });
+ * cpu.readSync(y!); // Float32Array [1, 2]
+ */
+export class CpuBackend implements Backend {
+  readonly name = 'cpu';
+  readonly kernels: KernelTable;
+  private readonly live = new Set<CpuData>();
+  private bytes = 0;
+
+  constructor() {
+    const table: Record<string, (args: never) => DataId[]> = {};
+    for (const [name, kernel] of Object.entries(CPU_KERNELS)) {
+      const run = kernel as CpuKernel<unknown>;
+      table[name] = (args: Parameters<typeof run>[0]) => {
+        const arrays = run(args);
+        const ids: DataId[] = new Array(arrays.length);
+        for (let i = 0; i < arrays.length; i++) ids[i] = this.adopt(arrays[i]);
+        return ids;
+      };
+    }
+    this.kernels = table as KernelTable;
+  }
+
+  /** Store a copy of `values`; values of another element type are converted as a cast would. */
+  write(values: TypedArray, dtype: DType): DataId {
+    const copy = values instanceof ARRAY_TYPES[dtype] ? values.slice() : toTypedArray(values, dtype);
+    return this.adopt(copy);
+  }
+
+  async read(dataId: DataId): Promise<TypedArray> {
+    return unbox(dataId);
+  }
+
+  readSync(dataId: DataId): TypedArray {
+    return unbox(dataId);
+  }
+
+  /** Drop the handle's array. A second call for the same handle does nothing. */
+  free(dataId: DataId): void {
+    if (!(dataId instanceof CpuData) || dataId.values === null) return;
+    this.bytes -= dataId.values.byteLength;
+    dataId.values = null;
+    this.live.delete(dataId);
+  }
+
+  memory(): BackendMemory {
+    return { handles: this.live.size, bytes: this.bytes };
+  }
+
+  supports(dtype: DType): boolean {
+    return Object.hasOwn(ARRAY_TYPES, dtype);
+  }
+
+  /** Free every live handle. */
+  dispose(): void {
+    for (const data of this.live) data.values = null;
+    this.live.clear();
+    this.bytes = 0;
+  }
+
+  /** Wrap a freshly computed array into a counted handle. */
+  private adopt(values: TypedArray): CpuData {
+    const data = new CpuData(values);
+    this.live.add(data);
+    this.bytes += values.byteLength;
+    return data;
+  }
+}
+
+/** Create a CPU backend. */
+export function cpuBackend(): CpuBackend {
+  return new CpuBackend();
+}
