@@ -427,6 +427,9 @@ def binary() -> Family:
         torch.pow,
         grad=False,
     )
+    # x ** y at x = 0: torch masks the log(0) of d/dy (where y >= 0) and 0^(y-1) of d/dx where y = 0.
+    fam.case("zero base: gradient (PyTorch masks log 0)", "pow", [t([0.0, 0.0, 0.0, 2.0]), t([2.0, 1.0, 0.0, 3.0])], torch.pow, gradcheck=False)  # noqa: E501
+    fam.case("zero base with number exponent 2", "pow", [t([0.0, -1.5, 3.0])], binary_fn("pow", b_num=2), {"b": 2})
     fam.case("negative base with integer exponent", "pow", [t([-2.0, -1.5, -3.0]), t([2.0, 3.0, -1.0])], torch.pow, grad=[True, False])  # noqa: E501
     fam.case("quadrants and zeros", "atan2", [t([1.0, 1.0, -1.0, -1.0, 0.0, 0.0, 2.0]), t([1.0, -1.0, 1.0, -1.0, 1.0, -1.0, 0.0])], BINARY["atan2"], grad=False)  # noqa: E501
     fam.case("NaN is unequal to itself", "equal", [t([NAN, 1.0]), t([NAN, 1.0])], torch.eq)

@@ -27,9 +27,11 @@ def nn() -> Family:
             ("[2,1] size-1 axis", fam.randn(2, 1), {}),
             ("large values do not overflow", t([[1000.0, 1001.0, 999.5], [-1000.0, -1002.0, -1001.0]]), {}),
             ("[0,3] empty", torch.zeros(0, 3), {}),
+            ("[4,25] larger", fam.randn(4, 25, scale=3), {}),
         ):
             fam.case(name, op, [x], lambda v, a=a, fn=fn: fn(v, a.get("axis", -1)), a)
-        fam.case("-Infinity entries", op, [t([[-INF, 0.0, 1.0], [-INF, 2.0, -INF]])], lambda v, fn=fn: fn(v, -1), grad=False)  # noqa: E501
+        # Masked positions (attention masks): outputs and gradients stay finite where torch has them so.
+        fam.case("-Infinity entries", op, [t([[-INF, 0.0, 1.0], [-INF, 2.0, -INF]])], lambda v, fn=fn: fn(v, -1))
 
     _normalization(fam)
 
@@ -85,6 +87,7 @@ def conv() -> Family:
         ("1x1 kernel", (2, 3, 3, 4), (2, 3, 1, 1), True, {}),
         ("kernel as large as the image", (1, 2, 3, 3), (2, 2, 3, 3), False, {}),
         ("stride=3 padding=2 odd sizes", (1, 1, 7, 8), (2, 1, 3, 3), True, {"stride": 3, "padding": 2}),
+        ("larger [2,4,8,8] * [6,2,3,3] groups=2 padding=1", (2, 4, 8, 8), (6, 2, 3, 3), True, {"groups": 2, "padding": 1}),  # noqa: E501
     ):
         inputs = [fam.randn(*xs), fam.randn(*ws, scale=0.5)] + ([fam.randn(ws[0])] if bias else [])
         fam.case(name, "conv2d", inputs, lambda *v, a=a: c2(*v, a=a), a)

@@ -31,6 +31,15 @@ def _slice(x: torch.Tensor, specs: list) -> torch.Tensor:
     return x
 
 
+def _squeeze(x: torch.Tensor, axis) -> torch.Tensor:
+    if axis is None:
+        return x.squeeze()
+    # torch 1.13 squeezes one dim at a time: the highest first so the others keep their index.
+    for a in sorted((a % x.dim() for a in ([axis] if isinstance(axis, int) else axis)), reverse=True):
+        x = x.squeeze(a)
+    return x
+
+
 def shape() -> Family:
     fam = Family("shape")
     x234 = fam.randn(2, 3, 4)
@@ -63,10 +72,11 @@ def shape() -> Family:
         ("[1,3,1,2] all size-1 dims", x1312, {}),
         ("[1,3,1,2] axis=2", x1312, {"axis": 2}),
         ("[1,3,1,2] axis=-4", x1312, {"axis": -4}),
+        ("[1,3,1,2] axis=[0,2]", x1312, {"axis": [0, 2]}),
         ("[1] to []", t([4.0]), {}),
         ("[] stays []", t(4.0), {}),
     ):
-        fam.case(name, "squeeze", [x], lambda v, a=a: v.squeeze(a["axis"]) if "axis" in a else v.squeeze(), a)
+        fam.case(name, "squeeze", [x], lambda v, a=a: _squeeze(v, a.get("axis")), a)
 
     for name, x, ax in (
         ("[2,3] axis=0", x23, 0),
@@ -180,6 +190,7 @@ def shape() -> Family:
         ("[1,2,3,3] replicate [1,0,2,3]", fam.randn(1, 2, 3, 3), {"pads": [1, 0, 2, 3], "mode": "replicate"}),
         ("[1,1,2,2,2] replicate 3 dims", fam.randn(1, 1, 2, 2, 2), {"pads": [1, 0, 0, 1, 1, 1], "mode": "replicate"}),
         ("int32 constant value=7", fam.randint(-9, 9, 2, 2), {"pads": [1, 1], "value": 7}),
+        ("[3,4] negative constant pads crop", fam.randn(3, 4), {"pads": [-1, 1, 0, -1]}),
     ):
         fam.case(name, "pad", [x], lambda v, a=a: F.pad(v, a["pads"], a.get("mode", "constant"), a.get("value", 0) if a.get("mode", "constant") == "constant" else None), a)  # noqa: E501
 

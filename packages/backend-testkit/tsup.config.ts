@@ -2,12 +2,12 @@ import { defineConfig } from 'tsup';
 
 export default defineConfig({
   entry: ['src/index.ts'],
-  format: ['esm', 'cjs'],
+  // ESM only: vitest 4 cannot be require()d, so a CommonJS build of a suite that registers tests
+  // could never run.
+  format: ['esm'],
   dts: true,
   sourcemap: true,
   clean: true,
   target: 'es2022',
-  // `import.meta.url` locates fixtures/ next to dist/ in the CommonJS build too.
-  shims: true,
   external: ['vitest', '@myelin/core'],
 });

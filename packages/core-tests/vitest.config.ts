@@ -1,3 +1,4 @@
 import { defineConfig } from 'vitest/config';
 
-export default defineConfig({ test: { setupFiles: ['./test/setup.ts'] } });
+// --expose-gc lets the debug test prove the FinalizationRegistry safety net.
+export default defineConfig({ test: { setupFiles: ['./test/setup.ts'], execArgv: ['--expose-gc'] } });

@@ -25,7 +25,11 @@ function time(fn, budget = 1.5) {
 }
 
 function run(kernel, inputs, attrs, outShape) {
-  const infos = inputs.map(([values, shape]) => ({ dataId: cpu.write(values, 'float32'), shape, dtype: 'float32' }));
+  const infos = inputs.map(([values, shape]) => ({
+    dataId: cpu.write(values, 'float32'),
+    shape,
+    dtype: 'float32',
+  }));
   const outputs = [{ shape: outShape, dtype: 'float32' }];
   return () => {
     const [id] = cpu.kernels[kernel]({ inputs: infos, attrs, outputs });
@@ -46,7 +50,9 @@ for (const n of [128, 256, 512, 1024]) {
       [n, n],
     ),
   );
-  console.log(`matmul ${n}x${n}x${n}: ${((2 * n ** 3) / s / 1e9).toFixed(2)} GFLOP/s (${(s * 1000).toFixed(1)} ms)`);
+  console.log(
+    `matmul ${n}x${n}x${n}: ${((2 * n ** 3) / s / 1e9).toFixed(2)} GFLOP/s (${(s * 1000).toFixed(1)} ms)`,
+  );
 }
 
 // conv2d: batch 32, 28×28×32 → 64 channels, 3×3, pad 1.
@@ -63,5 +69,7 @@ const cases = [
 ];
 for (const [kernel, inputs, outShape] of cases) {
   const s = time(run(kernel, inputs, convAttrs, outShape), 3);
-  console.log(`${kernel} [32,32,28,28]*[64,32,3,3]: ${(flops / s / 1e9).toFixed(2)} GFLOP/s (${(s * 1000).toFixed(1)} ms)`);
+  console.log(
+    `${kernel} [32,32,28,28]*[64,32,3,3]: ${(flops / s / 1e9).toFixed(2)} GFLOP/s (${(s * 1000).toFixed(1)} ms)`,
+  );
 }

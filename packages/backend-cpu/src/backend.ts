@@ -1,5 +1,5 @@
 import type { Backend, BackendMemory, DataId, DType, KernelTable, TypedArray } from '@myelin/core';
-import { toTypedArray } from '@myelin/core';
+import { typedArrayFor } from '@myelin/core';
 import { convKernels } from './conv.js';
 import { elementwiseKernels } from './elementwise.js';
 import { indexingKernels } from './indexing.js';
@@ -57,9 +57,12 @@ export class CpuBackend implements Backend {
     this.kernels = table as KernelTable;
   }
 
-  /** Store a copy of `values`; values of another element type are converted as a cast would. */
+  /** Store a copy of `values`; values of another element type are converted as `Cast` would. */
   write(values: TypedArray, dtype: DType): DataId {
-    const copy = values instanceof ARRAY_TYPES[dtype] ? values.slice() : toTypedArray(values, dtype);
+    if (values instanceof ARRAY_TYPES[dtype]) return this.adopt(values.slice());
+    const copy = typedArrayFor(dtype, values.length);
+    if (dtype === 'bool') for (let i = 0; i < values.length; i++) copy[i] = values[i] !== 0 ? 1 : 0;
+    else copy.set(values);
     return this.adopt(copy);
   }
 

@@ -117,9 +117,9 @@ const FLOAT_UNARY: Record<Exclude<UnaryPrimitive, BoolUnary> | Activation, Unary
   Softplus: (x, o, n) => {
     for (let i = 0; i < n; i++) o[i] = softplus(x[i]);
   },
-  // NaN stays NaN (the comparison is false), and -0 becomes +0.
+  // Math.max keeps NaN and sends -0 to +0, as torch.relu; branch-free on random signs.
   Relu: (x, o, n) => {
-    for (let i = 0; i < n; i++) o[i] = x[i] > 0 || Number.isNaN(x[i]) ? x[i] : 0;
+    for (let i = 0; i < n; i++) o[i] = Math.max(x[i], 0);
   },
   Erf: (x, o, n) => {
     for (let i = 0; i < n; i++) o[i] = erf(x[i]);

@@ -5,21 +5,23 @@ import { broadcastStrides, StridedRuns } from './strided.js';
 /*
  * GEMM in the Goto/BLIS shape, for V8's scalar float64 arithmetic.
  *
- *   for jc in n step NC            B panel  (KC × NC)  packed once per (jc, pc)
- *     for pc in k step KC
+ *   for jc in n step NC            B panel  (kb × NC)  packed once per (jc, pc)
+ *     for pc in k step kb          kb ≤ KC: k split into equal blocks (no thin last block)
  *       pack B[pc.., jc..] into NR-wide column strips
- *       for ic in m step MC        A block  (MC × KC)  packed once per (jc, pc, ic), ~128 KiB: L2
+ *       for ic in m step MC        A block  (MC × kb)  packed once per (jc, pc, ic), ≤ 256 KiB: L2
  *         pack A[ic.., pc..] into MR-tall row strips
- *         for jr in nc step NR     one B strip (KC × NR, 8 KiB) stays in L1 ...
- *           for ir in mc step MR   ... while the A strips stream past it
+ *         for jr in nc step NR     one B strip (kb × NR, ≤ 16 KiB) stays in L1 ...
+ *           for ir in mc step MR   ... while the A strips stream past it from L2
  *             C[MR × NR] += A strip · B strip   (micro-kernel, k innermost)
  *
  * The micro-kernel keeps its 4×4 block of C in 16 locals and reads 4 + 4 packed values per k
  * step, so every load feeds 2 multiply-adds. V8 has 16 xmm registers and no fused multiply-add;
- * 4×4 measured fastest of 2×4 … 8×4, 4×8 and 6×8 on Node 20 (x64). The packs are Float64Array so
- * the hot loop does no float32 → float64 conversions, and packing also resolves transposes and any
- * other strides: the micro-kernel only ever sees contiguous strips. Edge strips are zero-padded;
- * the padded part of the C block is computed and dropped.
+ * 4×4 measured fastest of 2×4 … 8×4, 4×8 and 6×8 on Node 20 (x64), and k-unrolling did not help.
+ * KC = 512 keeps the micro-kernel's C loads and stores rare and covers a whole 3×3 conv over up
+ * to 56 channels in one block; KC 256-512 and MC 32-128 all measured within noise.
+ * The packs are Float64Array so the hot loop does no float32 → float64 conversions, and packing
+ * also resolves transposes and any other strides: the micro-kernel only ever sees contiguous
+ * strips. Edge strips are zero-padded; the padded part of the C block is computed and dropped.
  *
  * Products too small to amortise packing, or with fewer rows/columns than a strip, go to a direct
  * loop instead. Both paths accumulate in float64 and round once when adding into C.
@@ -63,14 +65,15 @@ export function gemm(
     gemmDirect(m, n, k, a, aOff, aRow, aCol, b, bOff, bRow, bCol, c, cOff, ldc);
     return;
   }
-  const bSize = KC * Math.min(NC, Math.ceil(n / NR) * NR);
+  const kb = Math.ceil(k / Math.ceil(k / KC));
+  const bSize = kb * Math.min(NC, Math.ceil(n / NR) * NR);
   if (packB.length < bSize) packB = new Float64Array(bSize);
   const pa = packA;
   const pb = packB;
   for (let jc = 0; jc < n; jc += NC) {
     const nc = Math.min(NC, n - jc);
-    for (let pc = 0; pc < k; pc += KC) {
-      const kc = Math.min(KC, k - pc);
+    for (let pc = 0; pc < k; pc += kb) {
+      const kc = Math.min(kb, k - pc);
       packStrips(pb, b, bOff + pc * bRow + jc * bCol, bCol, bRow, nc, kc, NR);
       for (let ic = 0; ic < m; ic += MC) {
         const mc = Math.min(MC, m - ic);

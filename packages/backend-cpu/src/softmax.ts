@@ -3,9 +3,10 @@ import { allocate, type CpuKernel, type CpuKernelTable, valuesOf } from './kerne
 import { aroundAxis } from './reduce.js';
 
 /*
- * Fused softmax / log-softmax along one axis: max, then sum of exp(x - max) in float64, then the
- * normalised write, in three passes over each slice. Subtracting the max keeps exp from
- * overflowing; a NaN anywhere in a slice makes the whole slice NaN, as PyTorch.
+ * Fused softmax / log-softmax along one axis: the max, then exp(x - max) summed in float64, then the
+ * normalisation. Softmax stores each exp in the output on the way and rescales it, so exp runs once
+ * per element. Subtracting the max keeps exp from overflowing; a NaN anywhere in a slice makes the
+ * whole slice NaN, as PyTorch.
  *
  * With the axis innermost each slice is a contiguous row. Otherwise the passes run over the axis
  * outermost, updating `inner` running maxima and sums along contiguous rows (no strided gathers).
@@ -34,7 +35,11 @@ function softmaxAlong(
     }
     for (let l = 0; l < len; l++) {
       const row = base + l * inner;
-      for (let j = 0; j < inner; j++) sum[j] += Math.exp(x[row + j] - max[j]);
+      for (let j = 0; j < inner; j++) {
+        const e = Math.exp(x[row + j] - max[j]);
+        if (!log) out[row + j] = e;
+        sum[j] += e;
+      }
     }
     if (log) {
       for (let j = 0; j < inner; j++) sum[j] = max[j] + Math.log(sum[j]);
@@ -46,7 +51,7 @@ function softmaxAlong(
       for (let j = 0; j < inner; j++) sum[j] = 1 / sum[j];
       for (let l = 0; l < len; l++) {
         const row = base + l * inner;
-        for (let j = 0; j < inner; j++) out[row + j] = Math.exp(x[row + j] - max[j]) * sum[j];
+        for (let j = 0; j < inner; j++) out[row + j] *= sum[j];
       }
     }
   }
@@ -61,13 +66,18 @@ function softmaxRows(x: TypedArray, out: TypedArray, rows: number, len: number, 
       if (v > max || Number.isNaN(v)) max = v;
     }
     let sum = 0;
-    for (let j = 0; j < len; j++) sum += Math.exp(x[base + j] - max);
     if (log) {
+      for (let j = 0; j < len; j++) sum += Math.exp(x[base + j] - max);
       const shift = max + Math.log(sum);
       for (let j = 0; j < len; j++) out[base + j] = x[base + j] - shift;
     } else {
+      for (let j = 0; j < len; j++) {
+        const e = Math.exp(x[base + j] - max);
+        out[base + j] = e;
+        sum += e;
+      }
       const scale = 1 / sum;
-      for (let j = 0; j < len; j++) out[base + j] = Math.exp(x[base + j] - max) * scale;
+      for (let j = 0; j < len; j++) out[base + j] *= scale;
     }
   }
 }

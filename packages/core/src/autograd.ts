@@ -418,6 +418,22 @@ export function grad(
 }
 
 /**
+ * Run `forward` without recording and record its result as one node with the gradient rule `grad`
+ * (which sees the inputs and the output as saved by the tape). For composites whose derivative
+ * needs care the primitives cannot give, e.g. the norm's gradient at zero.
+ */
+export function opWithGrad(
+  name: string,
+  inputs: readonly Tensor[],
+  forward: () => Tensor,
+  grad: GradFn<never>,
+): Tensor {
+  const out = noGrad(forward);
+  record(name, inputs, [out], {}, grad);
+  return out;
+}
+
+/**
  * Give `f` a hand-written gradient. `f` returns `{ value, grad }` where `grad(dy)` returns one
  * cotangent per input. The forward runs without recording.
  */

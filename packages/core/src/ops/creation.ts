@@ -144,6 +144,7 @@ export function linspace(start: number, stop: number, num: number): Tensor {
   // Fill from both ends, as PyTorch, so the last value is exactly `stop`.
   const half = Math.floor(num / 2);
   for (let i = 0; i < num; i++) data[i] = i < half ? start + step * i : stop - step * (num - 1 - i);
+  if (num === 1) data[0] = start;
   return fromValues(data, [num], 'float32', 'linspace');
 }
 

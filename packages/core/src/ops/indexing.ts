@@ -121,13 +121,13 @@ function padTo(g: Tensor, src: Tensor): Tensor {
   return pad(g, pads);
 }
 
-/** One-hot encoding: int indices of shape S → float32 of shape [...S, numClasses]. */
+/** One-hot encoding: int indices of shape S → int32 of shape [...S, numClasses] (as torch's, in int32). */
 export function oneHot(indices: Tensor, numClasses: number): Tensor {
   if (indices.dtype === 'float32') throw new TypeError('oneHot: indices must be int32, got float32');
   if (!Number.isInteger(numClasses) || numClasses <= 0)
     throw new RangeError(`oneHot: numClasses must be a positive integer, got ${numClasses}`);
   checkBounds('oneHot', indices, numClasses, 'numClasses');
-  return cast(equal(unsqueeze(indices, indices.rank), arange(numClasses)), 'float32');
+  return cast(equal(unsqueeze(indices, indices.rank), arange(numClasses)), 'int32');
 }
 
 /** Where `mask` is true, replace with `value`. */

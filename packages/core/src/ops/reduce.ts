@@ -1,4 +1,11 @@
-import { apply, defineGrad, defineNonDifferentiable, stopGradient as stopGrad } from '../autograd.js';
+import {
+  apply,
+  defineGrad,
+  defineNonDifferentiable,
+  type GradFn,
+  opWithGrad,
+  stopGradient as stopGrad,
+} from '../autograd.js';
 import type { DType } from '../dtype.js';
 import { normAxes, normAxis, type Shape } from '../shape.js';
 import type { Tensor } from '../tensor.js';
@@ -194,8 +201,27 @@ export function variance(x: Tensor, axis?: number | readonly number[], opts: Var
   return div(ss, Math.max(0, n - (opts.correction ?? 1)));
 }
 
+/**
+ * Standard deviation. Its gradient (x − mean) / ((N − correction) · std) is taken as 0 where the
+ * std is 0, as PyTorch, instead of the 0/0 the chain rule through sqrt would give.
+ */
 export function std(x: Tensor, axis?: number | readonly number[], opts: VarianceOptions = {}): Tensor {
-  return sqrt(variance(x, axis, opts));
+  const xf = cast(x, 'float32');
+  const axes = normAxes('std', axis, x.rank);
+  const keepdims = opts.keepdims ?? false;
+  const denom = Math.max(0, countOf(x, axis) - (opts.correction ?? 1));
+  return opWithGrad('Std', [xf], () => sqrt(variance(xf, axes, { ...opts, keepdims })), (({
+    dys,
+    inputs,
+    outputs,
+  }) => {
+    const xi = inputs[0]!;
+    const s = reshape(outputs[0]!, reducedShape(xi.shape, axes, true));
+    const dy = reshape(dys[0]!, s.shape);
+    const centered = sub(xi, mean(xi, axes, { keepdims: true }));
+    const g = div(mul(dy, centered), mul(s, denom));
+    return [where(equal(s, 0), 0, g)];
+  }) as GradFn<never>);
 }
 
 /** log(sum(exp(x))) computed stably by subtracting the max (infinite maxima handled as PyTorch). */
@@ -213,7 +239,10 @@ export function logSumExp(x: Tensor, axis?: number | readonly number[], opts: Re
 
 export type NormOrd = 1 | 2 | 'inf' | '-inf' | 'fro' | number;
 
-/** Vector norm over `axis` (all elements when omitted): ord 1, 2 ('fro'), inf, −inf or any p > 0. */
+/**
+ * Vector norm over `axis` (all elements when omitted): ord 1, 2 ('fro'), inf, −inf or any p > 0.
+ * The 2-norm's gradient x / ‖x‖ is taken as 0 at ‖x‖ = 0, as PyTorch.
+ */
 export function norm(
   x: Tensor,
   ord: NormOrd = 'fro',
@@ -221,7 +250,15 @@ export function norm(
   opts: ReduceOptions = {},
 ): Tensor {
   const xf = cast(x, 'float32');
-  if (ord === 'fro' || ord === 2) return sqrt(sum(square(xf), axis, opts));
+  if (ord === 'fro' || ord === 2) {
+    const axes = normAxes('norm', axis, x.rank);
+    return opWithGrad('Norm2', [xf], () => sqrt(sum(square(xf), axes, opts)), (({ dys, inputs, outputs }) => {
+      const xi = inputs[0]!;
+      const n = reshape(outputs[0]!, reducedShape(xi.shape, axes, true));
+      const dy = reshape(dys[0]!, n.shape);
+      return [where(equal(n, 0), 0, div(mul(dy, xi), n))];
+    }) as GradFn<never>);
+  }
   if (ord === 1) return sum(abs(xf), axis, opts);
   if (ord === 'inf' || ord === Infinity) return max(abs(xf), axis, opts);
   if (ord === '-inf' || ord === -Infinity) return min(abs(xf), axis, opts);

@@ -403,17 +403,27 @@ defineGrad('Tile', ({ dys, inputs, attrs }) => {
   return [reshape(sum(reshape(dys[0]!, inter), axes), x.shape)];
 });
 
-/** Repeat each element `repeats` times along `axis` (NumPy repeat, torch.repeat_interleave); flattens when axis is omitted. */
-export function repeat(x: Tensor, repeats: number, axis?: number): Tensor {
-  if (!Number.isInteger(repeats) || repeats < 0)
-    throw new RangeError(`repeat: repeats must be a non-negative integer, got ${repeats}`);
+/**
+ * Repeat each element along `axis` (NumPy repeat, torch.repeat_interleave): `repeats` is one count
+ * for every element or one count per element. Flattens first when `axis` is omitted.
+ */
+export function repeat(x: Tensor, repeats: number | readonly number[], axis?: number): Tensor {
   if (axis === undefined) return repeat(reshape(x, [x.size]), repeats, 0);
   const a = normAxis('repeat', axis, x.rank);
-  const y = unsqueeze(x, a + 1);
-  const reps = y.shape.map((_, i) => (i === a + 1 ? repeats : 1));
-  const shape = [...x.shape];
-  shape[a] = x.shape[a]! * repeats;
-  return reshape(tile(y, reps), shape);
+  const n = x.shape[a]!;
+  const counts = typeof repeats === 'number' ? new Array<number>(n).fill(repeats) : [...repeats];
+  if (counts.length !== n) {
+    throw new RangeError(
+      `repeat: got ${counts.length} repeats for dim ${a} of size ${n} (shape ${fmtShape(x.shape)})`,
+    );
+  }
+  const index: number[] = [];
+  counts.forEach((c, i) => {
+    if (!Number.isInteger(c) || c < 0)
+      throw new RangeError(`repeat: repeats must be non-negative integers, got ${String(repeats)}`);
+    for (let k = 0; k < c; k++) index.push(i);
+  });
+  return indexSelect(x, a, tensor(Int32Array.from(index)));
 }
 
 /** Reverse the order of elements along `axis`. */
