@@ -221,7 +221,7 @@ export function liveTensors(): LeakInfo[] {
   return out;
 }
 
-interface Token {
+export interface Token {
   storage: Storage;
   release: () => void;
   info: LeakInfo | null;
@@ -234,14 +234,14 @@ const finalizer = new FinalizationRegistry<Token>((token) => {
   token.release();
 });
 
-/** Called by Tensor's constructor: counts it, files it in the current scope, arms the safety net. */
+/**
+ * Called by Tensor's constructor: counts it and files it in the current scope. A tensor outside
+ * any scope gets the safety net at once; a scoped tensor only when it leaves scope management
+ * (returned from an outermost scope, or `keep`), since its scope frees it otherwise: registering
+ * every short-lived tensor with the FinalizationRegistry would cost more than the op.
+ */
 export function trackTensor(t: Tensor, op: string, release: () => void): void {
   countTensor(t.storageRef().backend, 1);
-  const scope = currentContext().scope;
-  if (scope) {
-    scope.tracked.add(t);
-    t.ownerScope = scope;
-  }
   let info: LeakInfo | null = null;
   if (debug) {
     info = {
@@ -253,12 +253,30 @@ export function trackTensor(t: Tensor, op: string, release: () => void): void {
     };
     live.set(t.id, { ref: new WeakRef(t), info });
   }
-  finalizer.register(t, { storage: t.storageRef(), release, info }, t);
+  t.gcRelease = { storage: t.storageRef(), release, info };
+  const scope = currentContext().scope;
+  if (scope && !debug) {
+    scope.tracked.add(t);
+    t.ownerScope = scope;
+  } else {
+    if (scope) {
+      scope.tracked.add(t);
+      t.ownerScope = scope;
+    }
+    arm(t);
+  }
+}
+
+function arm(t: Tensor): void {
+  if (t.gcArmed || !t.gcRelease) return;
+  t.gcArmed = true;
+  finalizer.register(t, t.gcRelease, t);
 }
 
 export function untrackTensor(t: Tensor, backend: Backend): void {
   countTensor(backend, -1);
-  finalizer.unregister(t);
+  if (t.gcArmed) finalizer.unregister(t);
+  t.gcArmed = false;
   if (debug) live.delete(t.id);
   t.ownerScope?.tracked.delete(t);
   t.ownerScope = null;
@@ -305,7 +323,8 @@ function closeScope(s: Scope, result: unknown): void {
   for (const t of s.tracked) {
     if (kept.has(t)) {
       t.ownerScope = s.parent;
-      s.parent?.tracked.add(t);
+      if (s.parent) s.parent.tracked.add(t);
+      else arm(t);
     } else {
       t.dispose();
     }
@@ -332,6 +351,7 @@ export function keep<T>(value: T): T {
   for (const t of found) {
     t.ownerScope?.tracked.delete(t);
     t.ownerScope = null;
+    arm(t);
   }
   return value;
 }

@@ -41,15 +41,15 @@ export function variable(init: Tensor, options: { requiresGrad?: boolean; dtype?
 }
 
 /**
- * The base of layers and models. Parameters, buffers (non-trainable Variables such as running
+ * The base of layers and models. A subclass defines `forward` with whatever signature it needs
+ * (`forward(x: Tensor): Tensor` for layers that go in a Sequential; an LSTM returns a tuple).
+ * Parameters, buffers (non-trainable Variables such as running
  * statistics) and child modules are found from the instance's own properties, in the order they
  * were assigned; arrays and Maps of modules are walked too. Names are PyTorch's dotted paths
  * (`features.0.weight`), so state dicts line up with PyTorch's.
  */
 export abstract class Module {
   training = true;
-
-  abstract forward(...inputs: Tensor[]): Tensor | Tensor[];
 
   /** Direct children by name (arrays and Maps of modules give `name.0`, `name.key`). */
   namedChildren(): [string, Module][] {

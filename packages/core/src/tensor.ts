@@ -2,7 +2,7 @@ import type { Node } from './autograd.js';
 import type { Backend } from './backend.js';
 import type { Scope } from './context.js';
 import type { DType, TypedArray } from './dtype.js';
-import { countTensor, getBackend, Storage, trackTensor, untrackTensor } from './engine.js';
+import { countTensor, getBackend, Storage, type Token, trackTensor, untrackTensor } from './engine.js';
 import type * as ops from './ops/index.js';
 import { fmtShape, type Shape, sizeOf } from './shape.js';
 
@@ -33,6 +33,10 @@ export class Tensor {
   outIndex = 0;
   /** @internal set on leaves that require grad. */
   leaf: LeafRecord | null = null;
+  /** @internal what the FinalizationRegistry releases if this tensor is collected undisposed. */
+  gcRelease: Token | null = null;
+  /** @internal whether the FinalizationRegistry is watching this tensor. */
+  gcArmed = false;
   /** @internal the scope that will dispose this tensor, if any. */
   ownerScope: Scope | null = null;
   /** Gradient filled by `backward()` on tensors that require grad. */
