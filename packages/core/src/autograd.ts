@@ -135,6 +135,11 @@ export function noGrad<T>(fn: () => T): T {
   return runWithContext({ scope: ctx.scope, gradEnabled: false }, fn);
 }
 
+/** Run `fn` with gradient recording on, even inside `noGrad` (torch.enable_grad). */
+export function enableGrad<T>(fn: () => T): T {
+  return withGrad(fn);
+}
+
 function withGrad<T>(fn: () => T): T {
   const ctx = currentContext();
   return runWithContext({ scope: ctx.scope, gradEnabled: true }, fn);
