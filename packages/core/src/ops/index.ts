@@ -1,8 +1,205 @@
-export * from './creation.js';
-export * from './elementwise.js';
-export * from './indexing.js';
-export * from './linalg.js';
-export * from './nn.js';
-export * from './random.js';
-export * from './reduce.js';
-export * from './shape.js';
+/**
+ * The public op functions. Each op runs inside its own memory scope, so the temporaries it makes
+ * (weak scalars, casts, the steps of a composite) are freed when it returns, whether or not the
+ * caller uses scopes; only its result survives. Calls between ops inside core use the raw
+ * functions of ./all.js and pay for no extra scopes.
+ */
+import { scope } from '../engine.js';
+import * as raw from './all.js';
+
+export type * from './all.js';
+export { Generator } from './all.js';
+
+function scoped<F extends (...args: never[]) => unknown>(f: F): F {
+  return ((...args: never[]) => scope(() => f(...args))) as F;
+}
+
+/** Every op of all.js wrapped in its own scope (ops that allocate nothing but their result are passed through). */
+function wrapAll<T extends Record<string, unknown>>(m: T, passThrough: readonly string[]): T {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(m)) {
+    out[k] =
+      typeof v === 'function' && !passThrough.includes(k) && !/^[A-Z]/.test(k)
+        ? scoped(v as (...args: never[]) => unknown)
+        : v;
+  }
+  return out as T;
+}
+
+/** Ops that allocate only their result. */
+export const PASS_THROUGH = [
+  'bernoulliMask',
+  'composite',
+  'full',
+  'fullLike',
+  'manualSeed',
+  'ones',
+  'onesLike',
+  'reducedShape',
+  'scalar',
+  'tensor',
+  'toTensor',
+  'unbroadcast',
+  'zeros',
+  'zerosLike',
+] as const;
+
+const ops = wrapAll(raw, PASS_THROUGH);
+
+export const {
+  abs,
+  acos,
+  adaptiveAvgPool1d,
+  adaptiveAvgPool2d,
+  add,
+  all,
+  any,
+  arange,
+  argmax,
+  argmin,
+  argsort,
+  asin,
+  atan,
+  atan2,
+  avgPool1d,
+  avgPool2d,
+  batchNorm,
+  bernoulli,
+  bernoulliMask,
+  broadcastTo,
+  cast,
+  ceil,
+  celu,
+  chunk,
+  clip,
+  composite,
+  concat,
+  conv1d,
+  conv2d,
+  convTranspose2d,
+  cos,
+  cosh,
+  cumprod,
+  cumsum,
+  div,
+  dot,
+  dropout,
+  einsum,
+  elu,
+  embedding,
+  equal,
+  erf,
+  exp,
+  expm1,
+  eye,
+  flatten,
+  flip,
+  floor,
+  floorDiv,
+  full,
+  fullLike,
+  gather,
+  gelu,
+  greater,
+  greaterEqual,
+  hardSigmoid,
+  hardSwish,
+  hardTanh,
+  indexSelect,
+  isFinite,
+  isNaN,
+  layerNorm,
+  leakyRelu,
+  less,
+  lessEqual,
+  linspace,
+  log,
+  log1p,
+  log2,
+  logSigmoid,
+  logSoftmax,
+  logSumExp,
+  logicalAnd,
+  logicalNot,
+  logicalOr,
+  logicalXor,
+  manualSeed,
+  maskedFill,
+  matmul,
+  max,
+  maxPool1d,
+  maxPool2d,
+  maximum,
+  mean,
+  min,
+  minimum,
+  mish,
+  mod,
+  mul,
+  multinomial,
+  neg,
+  norm,
+  notEqual,
+  oneHot,
+  ones,
+  onesLike,
+  outer,
+  pad,
+  permutation,
+  permute,
+  pow,
+  prod,
+  rand,
+  randint,
+  randn,
+  reciprocal,
+  reducedShape,
+  relu,
+  relu6,
+  repeat,
+  reshape,
+  roll,
+  round,
+  rsqrt,
+  scalar,
+  scatter,
+  scatterAdd,
+  selu,
+  sigmoid,
+  sign,
+  silu,
+  sin,
+  sinh,
+  slice,
+  softmax,
+  softplus,
+  softsign,
+  sort,
+  split,
+  sqrt,
+  square,
+  squeeze,
+  stack,
+  std,
+  sub,
+  sum,
+  take,
+  tan,
+  tanh,
+  tensor,
+  tile,
+  toTensor,
+  topk,
+  transpose,
+  tril,
+  triu,
+  trunc,
+  truncatedNormal,
+  unbroadcast,
+  unfold,
+  unsqueeze,
+  variance,
+  where,
+  zeros,
+  zerosLike,
+} = ops;
