@@ -1,0 +1,74 @@
+/**
+ * @myelin/data: datasets, the DataLoader, transforms and format readers. This entry runs anywhere
+ * (browsers included); file readers and the data-set loaders (MNIST, Fashion-MNIST) are in
+ * `@myelin/data/node`.
+ *
+ * ```ts
+ * import { DataLoader, fromTensors, disposeTensors } from '@myelin/data';
+ * const loader = new DataLoader(fromTensors({ x, y }), { batchSize: 32, shuffle: true, seed: 0 });
+ * for await (const { x, y } of loader) {
+ *   // ... train on x, y
+ *   disposeTensors([x, y]);
+ * }
+ * ```
+ */
+export { type Collated, collate, type NumericArray } from './collate.js';
+export {
+  type CsvColumnType,
+  CsvError,
+  type CsvOptions,
+  type CsvParseOptions,
+  type CsvRow,
+  type CsvTable,
+  type CsvValue,
+  parseCsv,
+  parseCsvRecords,
+} from './csv.js';
+export {
+  type BatchOptions,
+  Dataset,
+  fromArray,
+  fromIterable,
+  fromTensors,
+  type MaybePromise,
+  RandomAccessDataset,
+  randomSplit,
+  type ShuffleOptions,
+  type TensorTree,
+  zip,
+} from './dataset.js';
+export {
+  decodeIdx,
+  type IdxArray,
+  type IdxData,
+  IdxError,
+  type IdxErrorCode,
+  type IdxType,
+  isGzip,
+  parseIdx,
+} from './idx.js';
+export {
+  DatasetValidationError,
+  type ImageSet,
+  type ImageSetExpectations,
+  type ImageTensorOptions,
+  imageDataset,
+  imageSetFromIdx,
+  imageSetToTensors,
+} from './image-set.js';
+export { DataLoader, type DataLoaderOptions } from './loader.js';
+export { epochGenerator } from './random.js';
+export { cloneTensors, collectTensors, disposeTensors } from './tensors.js';
+export { type LineOptions, splitLines, textLines } from './text.js';
+export {
+  compose,
+  normalize,
+  oneHot,
+  type RandomAffineOptions,
+  type RandomCropOptions,
+  randomAffine,
+  randomCrop,
+  randomHorizontalFlip,
+  type Transform,
+  toFloat,
+} from './transforms.js';
