@@ -107,7 +107,7 @@ describe('random', () => {
     expect(new Set(m[0]).size).toBe(2);
     expect(m[0]!.every((k) => k === 1 || k === 3)).toBe(true);
     const b = bernoulli(0.25, { shape: [4000], seed: 5 }).dataSync();
-    const frac = b.reduce((s, v) => s + v, 0) / 4000;
+    const frac = Array.from(b).reduce((s, v) => s + v, 0) / 4000;
     // 5 standard errors of a Bernoulli(0.25) mean over 4000 draws.
     expect(Math.abs(frac - 0.25)).toBeLessThan(5 * Math.sqrt((0.25 * 0.75) / 4000));
   });

@@ -18,19 +18,22 @@ describe('debug mode and the FinalizationRegistry safety net', () => {
     expect(liveTensors().some((l) => l.id === a.id || l.id === b.id)).toBe(false);
   });
 
-  it.runIf(gc)('a tensor dropped without dispose() is reported with its op and its memory is reclaimed', async () => {
-    const leaks: LeakInfo[] = [];
-    setDebug(true, { onLeak: (info) => leaks.push(info) });
-    const before = memory().handles;
-    (() => {
-      tensor([1, 2, 3]).sigmoid(); // both the input and the result are dropped
-    })();
-    expect(memory().handles).toBe(before + 2);
-    for (let i = 0; i < 20 && leaks.length < 2; i++) {
-      gc!();
-      await new Promise((r) => setTimeout(r, 10));
-    }
-    expect(leaks.map((l) => l.op).sort()).toEqual(['Sigmoid', 'tensor']);
-    expect(memory().handles).toBe(before);
-  });
+  it.runIf(gc)(
+    'a tensor dropped without dispose() is reported with its op and its memory is reclaimed',
+    async () => {
+      const leaks: LeakInfo[] = [];
+      setDebug(true, { onLeak: (info) => leaks.push(info) });
+      const before = memory().handles;
+      (() => {
+        tensor([1, 2, 3]).sigmoid(); // both the input and the result are dropped
+      })();
+      expect(memory().handles).toBe(before + 2);
+      for (let i = 0; i < 20 && leaks.length < 2; i++) {
+        gc!();
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      expect(leaks.map((l) => l.op).sort()).toEqual(['Sigmoid', 'tensor']);
+      expect(memory().handles).toBe(before);
+    },
+  );
 });

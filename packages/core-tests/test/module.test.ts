@@ -67,7 +67,7 @@ describe('Module', () => {
       [7, 8, 9],
       [10, 11, 12],
     ]);
-    const state = { ...net.stateDict(), 'layers.0.weight': w };
+    const state: Record<string, Tensor> = { ...net.stateDict(), 'layers.0.weight': w };
     net.loadStateDict(state);
     expect(Array.from(net.layers[0]!.weight.dataSync())).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
     expect(() => net.loadStateDict({ ...state, 'layers.0.weight': zeros([2, 2]) })).toThrow(

@@ -6,7 +6,14 @@ describe('ops free their own temporaries', () => {
     const a = tensor([1, 2, 3]);
     const b = tensor([4, 5, 6]);
     const idx = tensor(new Int32Array([0, 2]));
-    const results = [() => stack([a, b]), () => take(a, idx), () => slice(a, 1), () => oneHot(idx, 3), () => a.add(1), () => a.std()];
+    const results = [
+      () => stack([a, b]),
+      () => take(a, idx),
+      () => slice(a, 1),
+      () => oneHot(idx, 3),
+      () => a.add(1),
+      () => a.std(),
+    ];
     for (const f of results) {
       const before = memory().tensors;
       const r = f();
