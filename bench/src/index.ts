@@ -17,6 +17,7 @@ import type { BenchLibrary, ConvDims, Prepared } from './cases.js';
 import { maxRelDiff, measure, randomValues, type Timing } from './harness.js';
 import { loadMyelin } from './libs/myelin.js';
 import { loadTfjs } from './libs/tfjs.js';
+import { runTraining } from './training.js';
 
 interface BenchCase {
   name: string;
@@ -162,6 +163,8 @@ async function main(): Promise<void> {
     }
   }
 
+  const training = await runTraining(filter);
+
   const path = fileURLToPath(new URL('../results/latest.json', import.meta.url));
   mkdirSync(dirname(path), { recursive: true });
   const report = {
@@ -172,6 +175,7 @@ async function main(): Promise<void> {
     minTimeMs,
     myelin: typeof myelin === 'string' ? { error: myelin } : 'ok',
     results,
+    training,
   };
   writeFileSync(path, `${JSON.stringify(report, null, 2)}\n`);
   console.log(`\nwrote ${path}`);

@@ -1,0 +1,393 @@
+/**
+ * Myelin on `@myelin/backend-wasm` against TF.js's wasm backend (`./tfjs-wasm.ts`): the kernel
+ * cases of the main bench (matmul, conv2d, elementwise) plus a strided 7×7 convolution and two
+ * training loops, printed as one table of throughputs and ratios.
+ *
+ *     const results = await runWasmBench({ threads: 2 });   // from bench/src/index.ts
+ *
+ * Myelin's training loops use core ops, autograd and a hand-written Adam update inside `scope`
+ * (the optimizer package is not a dependency of the bench); TF.js's use tfjs-layers `model.fit`.
+ * The wasm backend package is loaded with a dynamic import so that this file typechecks and the
+ * rest of the bench runs before it is a dependency of the bench.
+ */
+
+import type { Tensor } from '@myelin/core';
+import type { BenchLibrary, ConvDims, Prepared } from '../cases.js';
+import { maxRelDiff, measure, randomValues } from '../harness.js';
+import { loadTfjsWasm } from './tfjs-wasm.js';
+
+type Core = typeof import('@myelin/core');
+
+/** A convolution with explicit stride and symmetric padding. */
+export interface StridedConvDims extends ConvDims {
+  stride: number;
+  pad: number;
+}
+
+/** A training benchmark: `samples` per timed run, in batches of `batch`. */
+export interface TrainingCase {
+  samples: number;
+  batch: number;
+}
+
+/** MNIST-shaped data: `images` row-major [samples, 784] in [0, 1), `labels` in 0..9. */
+export interface TrainingData {
+  images: Float32Array;
+  labels: Int32Array;
+}
+
+export interface TrainingRun {
+  samplesPerRun: number;
+  /** One pass over the case's samples (all batches), finished when it resolves. */
+  run(): Promise<void>;
+  dispose(): void;
+}
+
+/** A bench library with the wasm suite's extra cases. */
+export interface WasmBenchLibrary extends BenchLibrary {
+  /** Threads the library really uses. */
+  threads: number;
+  /** Make this library's backend the active one again. */
+  activate(): Promise<void>;
+  conv2dStrided(x: Float32Array, w: Float32Array, d: StridedConvDims): Prepared;
+  /** 784-256-128-10 ReLU MLP, softmax cross-entropy, Adam (lr 1e-3). */
+  mlpTraining(c: TrainingCase, data: TrainingData): TrainingRun;
+  /** LeNet-5 (conv 6@5×5 'same', pool, conv 16@5×5, pool, 120, 84, 10), ReLU, Adam (lr 1e-3). */
+  lenetTraining(c: TrainingCase, data: TrainingData): TrainingRun;
+}
+
+function load<T>(specifier: string): Promise<T> {
+  return import(/* @vite-ignore */ specifier) as Promise<T>;
+}
+
+function prepared(op: () => Tensor, inputs: Tensor[]): Prepared {
+  return {
+    async run() {
+      const y = op();
+      await y.data();
+      y.dispose();
+    },
+    async result() {
+      const y = op();
+      const v = Float32Array.from(await y.data());
+      y.dispose();
+      return v;
+    },
+    dispose() {
+      for (const t of inputs) t.dispose();
+    },
+  };
+}
+
+/**
+ * A training loop over pre-made batches: loss and gradients by `valueAndGrad`, then Adam
+ * (β = 0.9, 0.999, ε = 1e-8) under `noGrad`, all inside one `scope` per step.
+ */
+function trainingRun(
+  core: Core,
+  init: Tensor[],
+  forward: (params: Tensor[], x: Tensor) => Tensor,
+  c: TrainingCase,
+  data: TrainingData,
+  imageShape: number[],
+): TrainingRun {
+  const { scope, keep, noGrad, tensor, oneHot, valueAndGrad, zerosLike } = core;
+  let params = keep(init);
+  let ms = keep(params.map((p) => zerosLike(p)));
+  let vs = keep(params.map((p) => zerosLike(p)));
+  const batches: { x: Tensor; y: Tensor }[] = [];
+  for (let s = 0; s < c.samples; s += c.batch) {
+    const n = Math.min(c.batch, c.samples - s);
+    const x = tensor(data.images.subarray(s * 784, (s + n) * 784), { shape: [n, ...imageShape] });
+    const y = oneHot(tensor(data.labels.subarray(s, s + n), { dtype: 'int32' }), 10);
+    batches.push(keep({ x, y }));
+  }
+  let t = 0;
+  const loss =
+    (x: Tensor, y: Tensor) =>
+    (...p: Tensor[]) =>
+      core.logSoftmax(forward(p, x), -1).mul(y).sum().neg().div(x.shape[0]!);
+  const step = (x: Tensor, y: Tensor) => {
+    t++;
+    const c1 = 1 - 0.9 ** t;
+    const c2 = 1 - 0.999 ** t;
+    const next = scope(() => {
+      const [, grads] = valueAndGrad(
+        loss(x, y),
+        params.map((_, i) => i),
+      )(...params);
+      return noGrad(() =>
+        params.map((p, i) => {
+          const g = (grads as Tensor[])[i]!;
+          const m = ms[i]!.mul(0.9).add(g.mul(0.1));
+          const v = vs[i]!.mul(0.999).add(g.square().mul(0.001));
+          return [p.sub(m.div(c1).div(v.div(c2).sqrt().add(1e-8)).mul(1e-3)), m, v] as const;
+        }),
+      );
+    });
+    for (const list of [params, ms, vs]) for (const p of list) p.dispose();
+    params = keep(next.map((r) => r[0]));
+    ms = keep(next.map((r) => r[1]));
+    vs = keep(next.map((r) => r[2]));
+  };
+  return {
+    samplesPerRun: c.samples,
+    async run() {
+      for (const b of batches) step(b.x, b.y);
+      await params[0]!.data();
+    },
+    dispose() {
+      for (const list of [params, ms, vs]) for (const p of list) p.dispose();
+      for (const b of batches) {
+        b.x.dispose();
+        b.y.dispose();
+      }
+    },
+  };
+}
+
+/** Myelin on the wasm backend with `threads` threads, or an error message. */
+export async function loadMyelinWasm(threads: number): Promise<WasmBenchLibrary | string> {
+  let core: Core;
+  let wasmBackend: (options: { threads: number }) => Promise<{ threads: number; name: string }>;
+  try {
+    core = await import('@myelin/core');
+    ({ wasmBackend } = await load<{ wasmBackend: typeof wasmBackend }>('@myelin/backend-wasm'));
+  } catch (err) {
+    return `cannot load Myelin wasm (${(err as Error).message.split('\n')[0]})`;
+  }
+  const backend = await wasmBackend({ threads });
+  const activate = async () => {
+    await core.use(backend as unknown as Parameters<Core['use']>[0]);
+  };
+  await activate();
+  const { tensor, conv2d, matmul, add, relu, maxPool2d, randn, zeros } = core;
+  const conv = (x: Float32Array, w: Float32Array, d: ConvDims, stride: number, padding: number | 'same') => {
+    const tx = tensor(x, { shape: [d.batch, d.inChannels, d.height, d.width] });
+    const tw = tensor(w, { shape: [d.outChannels, d.inChannels, d.kernel, d.kernel] });
+    return prepared(() => conv2d(tx, tw, { stride, padding }), [tx, tw]);
+  };
+  // He-normal weights stored [in, out] (no transposes in the loop).
+  const dense = (i: number, o: number, seed: number) => [
+    randn([i, o], { seed, std: Math.sqrt(2 / i) }),
+    zeros([o]),
+  ];
+  return {
+    name: `myelin-wasm ${backend.threads}t`,
+    threads: backend.threads,
+    activate,
+    matmul(a, b, n) {
+      const ta = tensor(a, { shape: [n, n] });
+      const tb = tensor(b, { shape: [n, n] });
+      return prepared(() => matmul(ta, tb), [ta, tb]);
+    },
+    conv2d: (x, w, d) => conv(x, w, d, 1, 'same'),
+    conv2dStrided: (x, w, d) => conv(x, w, d, d.stride, d.pad),
+    add(a, b) {
+      const ta = tensor(a);
+      const tb = tensor(b);
+      return prepared(() => add(ta, tb), [ta, tb]);
+    },
+    relu(a) {
+      const ta = tensor(a);
+      return prepared(() => relu(ta), [ta]);
+    },
+    mlpTraining(c, data) {
+      const init = [...dense(784, 256, 11), ...dense(256, 128, 12), ...dense(128, 10, 13)];
+      const forward = (p: Tensor[], x: Tensor) => {
+        const h1 = relu(x.matmul(p[0]!).add(p[1]!));
+        const h2 = relu(h1.matmul(p[2]!).add(p[3]!));
+        return h2.matmul(p[4]!).add(p[5]!);
+      };
+      return trainingRun(core, init, forward, c, data, [784]);
+    },
+    lenetTraining(c, data) {
+      const init = [
+        randn([6, 1, 5, 5], { seed: 21, std: Math.sqrt(2 / 25) }),
+        zeros([1, 6, 1, 1]),
+        randn([16, 6, 5, 5], { seed: 22, std: Math.sqrt(2 / 150) }),
+        zeros([1, 16, 1, 1]),
+        ...dense(400, 120, 23),
+        ...dense(120, 84, 24),
+        ...dense(84, 10, 25),
+      ];
+      const forward = (p: Tensor[], x: Tensor) => {
+        const c1 = maxPool2d(relu(conv2d(x, p[0]!, { padding: 2 }).add(p[1]!)), 2);
+        const c2 = maxPool2d(relu(conv2d(c1, p[2]!).add(p[3]!)), 2);
+        const f = c2.reshape([x.shape[0]!, 400]);
+        const h1 = relu(f.matmul(p[4]!).add(p[5]!));
+        const h2 = relu(h1.matmul(p[6]!).add(p[7]!));
+        return h2.matmul(p[8]!).add(p[9]!);
+      };
+      return trainingRun(core, init, forward, c, data, [1, 28, 28]);
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The suite
+// ---------------------------------------------------------------------------------------------
+
+interface SuiteCase {
+  name: string;
+  unit: 'GFLOP/s' | 'GB/s' | 'samples/s';
+  /** FLOP, bytes or samples per run. */
+  work: number;
+  prepare?: (lib: WasmBenchLibrary) => Prepared;
+  train?: (lib: WasmBenchLibrary) => TrainingRun;
+}
+
+export interface WasmSuiteResult {
+  case: string;
+  unit: string;
+  myelin?: number;
+  tfjs?: number;
+  /** Myelin's throughput over TF.js's (> 1: Myelin is faster). */
+  ratio?: number;
+  maxRelDiff?: number;
+  error?: { myelin?: string; tfjs?: string };
+}
+
+function suiteCases(): SuiteCase[] {
+  const cases: SuiteCase[] = [];
+  for (const n of [128, 256, 512, 1024]) {
+    const a = randomValues(n * n, 1);
+    const b = randomValues(n * n, 2);
+    cases.push({ name: `matmul ${n}`, unit: 'GFLOP/s', work: 2 * n ** 3, prepare: (l) => l.matmul(a, b, n) });
+  }
+  const d: ConvDims = { batch: 32, height: 28, width: 28, inChannels: 32, outChannels: 64, kernel: 3 };
+  const x = randomValues(32 * 32 * 28 * 28, 3);
+  const w = randomValues(64 * 32 * 9, 4);
+  cases.push({
+    name: 'conv2d 32x28x28x32→64 3x3 same',
+    unit: 'GFLOP/s',
+    work: 2 * 32 * 28 * 28 * 64 * 32 * 9,
+    prepare: (l) => l.conv2d(x, w, d),
+  });
+  const s: StridedConvDims = {
+    batch: 1,
+    height: 224,
+    width: 224,
+    inChannels: 3,
+    outChannels: 64,
+    kernel: 7,
+    stride: 2,
+    pad: 3,
+  };
+  const xs = randomValues(3 * 224 * 224, 5);
+  const ws = randomValues(64 * 3 * 49, 6);
+  cases.push({
+    name: 'conv2d 1x224x224x3→64 7x7 s2',
+    unit: 'GFLOP/s',
+    work: 2 * 112 * 112 * 64 * 3 * 49,
+    prepare: (l) => l.conv2dStrided(xs, ws, s),
+  });
+  const e1 = randomValues(2 ** 20, 7);
+  const e2 = randomValues(2 ** 20, 8);
+  cases.push({ name: 'add 2^20', unit: 'GB/s', work: 12 * 2 ** 20, prepare: (l) => l.add(e1, e2) });
+  cases.push({ name: 'relu 2^20', unit: 'GB/s', work: 8 * 2 ** 20, prepare: (l) => l.relu(e1) });
+  const data = (samples: number): TrainingData => {
+    const images = randomValues(samples * 784, 9).map((v) => (v + 1) / 2);
+    const labels = Int32Array.from(randomValues(samples, 10), (v) => Math.min(9, Math.floor((v + 1) * 5)));
+    return { images, labels };
+  };
+  const mlp: TrainingCase = { samples: 1280, batch: 128 };
+  const mlpData = data(mlp.samples);
+  cases.push({
+    name: 'MLP 784-256-128-10 train (Adam, b128)',
+    unit: 'samples/s',
+    work: mlp.samples,
+    train: (l) => l.mlpTraining(mlp, mlpData),
+  });
+  const lenet: TrainingCase = { samples: 512, batch: 64 };
+  const lenetData = data(lenet.samples);
+  cases.push({
+    name: 'LeNet-5 train (Adam, b64)',
+    unit: 'samples/s',
+    work: lenet.samples,
+    train: (l) => l.lenetTraining(lenet, lenetData),
+  });
+  return cases;
+}
+
+async function timeCase(
+  c: SuiteCase,
+  lib: WasmBenchLibrary,
+  minTimeMs: number,
+): Promise<{ throughput?: number; values?: Float32Array; error?: string }> {
+  await lib.activate();
+  try {
+    if (c.prepare) {
+      const prep = c.prepare(lib);
+      try {
+        const t = await measure(() => prep.run(), { minTimeMs });
+        return {
+          throughput: c.work / (t.medianMs * 1e-3) / (c.unit === 'samples/s' ? 1 : 1e9),
+          values: await prep.result(),
+        };
+      } finally {
+        prep.dispose();
+      }
+    }
+    const run = c.train!(lib);
+    try {
+      const t = await measure(() => run.run(), { minTimeMs, warmupReps: 1, minReps: 2 });
+      return { throughput: run.samplesPerRun / (t.medianMs * 1e-3) };
+    } finally {
+      run.dispose();
+    }
+  } catch (err) {
+    return { error: (err as Error).message.split('\n')[0]! };
+  }
+}
+
+/**
+ * Run the wasm suite: each case on Myelin's wasm backend, then on TF.js's, with `threads` threads
+ * asked of both; prints a table and returns the rows.
+ */
+export async function runWasmBench(
+  options: { threads?: number; minTimeMs?: number; filter?: string } = {},
+): Promise<WasmSuiteResult[]> {
+  const { threads = 2, minTimeMs = 500, filter = '' } = options;
+  const myelin = await loadMyelinWasm(threads);
+  const tfjs = await loadTfjsWasm(threads);
+  const names = [
+    typeof myelin === 'string' ? 'myelin-wasm' : myelin.name,
+    typeof tfjs === 'string' ? 'tfjs-wasm' : tfjs.name,
+  ];
+  for (const lib of [myelin, tfjs]) if (typeof lib === 'string') console.log(`note: ${lib}`);
+  const widths = [40, 22, 22, 7];
+  const row = (cells: string[]) =>
+    cells
+      .map((s, i) => s.padEnd(widths[i]!))
+      .join(' | ')
+      .trimEnd();
+  console.log(row(['case', names[0]!, names[1]!, 'ratio']));
+  console.log(widths.map((w) => '-'.repeat(w)).join('-|-'));
+  const results: WasmSuiteResult[] = [];
+  for (const c of suiteCases().filter((x) => x.name.includes(filter))) {
+    const m = typeof myelin === 'string' ? { error: myelin } : await timeCase(c, myelin, minTimeMs);
+    const t = typeof tfjs === 'string' ? { error: tfjs } : await timeCase(c, tfjs, minTimeMs);
+    const r: WasmSuiteResult = { case: c.name, unit: c.unit, myelin: m.throughput, tfjs: t.throughput };
+    if (m.throughput !== undefined && t.throughput !== undefined) r.ratio = m.throughput / t.throughput;
+    if (m.values && t.values) r.maxRelDiff = maxRelDiff(m.values, t.values);
+    if (m.error || t.error) r.error = { myelin: m.error, tfjs: t.error };
+    results.push(r);
+    const fmt = (v: number | undefined, err: string | undefined) =>
+      v === undefined ? (err ? 'failed' : 'n/a') : `${v.toFixed(c.unit === 'samples/s' ? 0 : 2)} ${c.unit}`;
+    console.log(
+      row([
+        c.name,
+        fmt(r.myelin, m.error),
+        fmt(r.tfjs, t.error),
+        r.ratio === undefined ? 'n/a' : r.ratio.toFixed(2),
+      ]),
+    );
+    if (m.error) console.log(`  myelin: ${m.error}`);
+    if (t.error) console.log(`  tfjs: ${t.error}`);
+    if (r.maxRelDiff !== undefined && !(r.maxRelDiff <= 1e-3)) {
+      console.log(`  warning: results differ (max relative difference ${r.maxRelDiff.toExponential(2)})`);
+    }
+  }
+  return results;
+}

@@ -1,0 +1,35 @@
+/**
+ * @myelin/nn: layers, activations, losses and initializers for Myelin, with PyTorch's names,
+ * layouts, defaults and state-dict keys.
+ *
+ * ```ts
+ * import { use, tensor } from '@myelin/core';
+ * import { cpuBackend } from '@myelin/backend-cpu';
+ * import { Sequential, Conv2d, ReLU, MaxPool2d, Flatten, Linear, crossEntropy } from '@myelin/nn';
+ * await use(cpuBackend());
+ * const lenet = new Sequential(
+ *   new Conv2d(1, 6, 5, { padding: 2 }), new ReLU(), new MaxPool2d(2),
+ *   new Conv2d(6, 16, 5), new ReLU(), new MaxPool2d(2), new Flatten(),
+ *   new Linear(400, 120), new ReLU(), new Linear(120, 84), new ReLU(), new Linear(84, 10),
+ * );
+ * const loss = crossEntropy(lenet.forward(images), labels);
+ * ```
+ */
+export * from './activations.js';
+export * from './attention.js';
+export * from './containers.js';
+export * from './conv.js';
+export * from './ctc.js';
+export * from './dropout.js';
+export * from './embedding.js';
+export * as init from './init.js';
+export * from './linear.js';
+export * from './losses.js';
+export * from './normalization.js';
+export * from './penalties.js';
+export * from './pooling.js';
+export * from './positional.js';
+export * from './rnn.js';
+export * from './summary.js';
+export * from './transformer.js';
+export type { Layer, Size2 } from './util.js';
