@@ -40,12 +40,13 @@ describe('Module', () => {
       'layers.1.weight',
       'layers.1.bias',
     ]);
+    // PyTorch's order: a module's own parameters and buffers, then its children's.
     expect(Object.keys(net.stateDict())).toEqual([
+      'runningMean',
       'layers.0.weight',
       'layers.0.bias',
       'layers.1.weight',
       'layers.1.bias',
-      'runningMean',
     ]);
     expect(net.numParameters()).toBe(3 * 4 + 4 + 4 * 2 + 2);
     net.dispose();
@@ -97,5 +98,22 @@ describe('Module', () => {
     expect(Array.from(b.forward(x).dataSync())).toEqual(Array.from(a.forward(x).dataSync()));
     a.dispose();
     b.dispose();
+  });
+});
+
+describe('shared parameters', () => {
+  it('a parameter reachable by two paths is listed once in parameters() but under both names in stateDict()', () => {
+    class Tied extends Module {
+      a = new Lin(2, 2);
+      b = this.a;
+      forward(x: Tensor): Tensor {
+        return this.b.forward(this.a.forward(x));
+      }
+    }
+    const m = new Tied();
+    expect(m.namedParameters().map(([n]) => n)).toEqual(['a.weight', 'a.bias']);
+    expect(m.numParameters()).toBe(6);
+    expect(Object.keys(m.stateDict())).toEqual(['a.weight', 'a.bias', 'b.weight', 'b.bias']);
+    m.dispose();
   });
 });

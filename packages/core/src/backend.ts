@@ -40,6 +40,11 @@ export interface Backend {
   write(values: TypedArray, dtype: DType): DataId;
   /** Read a handle's elements. This is the sync point for backends that defer work. */
   read(dataId: DataId): Promise<TypedArray>;
+  /**
+   * False for backends that can only read asynchronously (WebGPU in a browser): core then skips
+   * checks that would need a synchronous read, such as host-side index bounds checks.
+   */
+  readonly canReadSync?: boolean;
   /** Synchronous read; a backend that cannot read synchronously throws an error that says to use `data()`. */
   readSync(dataId: DataId): TypedArray;
   /** Release a handle. Called exactly once per handle, by core. */

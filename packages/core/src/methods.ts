@@ -104,6 +104,7 @@ export const METHOD_NAMES = [
   'chunk',
   'slice',
   'pad',
+  'clone',
   'tile',
   'repeat',
   'flip',

@@ -80,26 +80,35 @@ export abstract class Module {
     return out;
   }
 
-  /** Trainable parameters with dotted names. */
+  /**
+   * Trainable parameters with dotted names. A parameter reachable by several paths (tied weights,
+   * a module held twice) is listed once, under its first path, as PyTorch's `named_parameters`.
+   */
   namedParameters(): [string, Parameter][] {
-    const out: [string, Parameter][] = [];
-    for (const [prefix, m] of this.namedModules()) {
-      for (const [k, v] of m.ownVariables())
-        if (v instanceof Parameter) out.push([prefix ? `${prefix}.${k}` : k, v]);
-    }
-    return out;
+    const seen = new Set<Variable>();
+    return this.namedVariables(true).filter(([, p]) => !seen.has(p) && !!seen.add(p)) as [
+      string,
+      Parameter,
+    ][];
   }
 
   parameters(): Parameter[] {
     return this.namedParameters().map(([, p]) => p);
   }
 
-  /** Non-trainable state (running statistics…) with dotted names. */
+  /** Non-trainable state (running statistics…) with dotted names, each listed once. */
   namedBuffers(): [string, Variable][] {
+    const seen = new Set<Variable>();
+    return this.namedVariables(false).filter(([, b]) => !seen.has(b) && !!seen.add(b));
+  }
+
+  /** Every path to a parameter (params = true) or buffer, module by module. */
+  private namedVariables(params: boolean): [string, Variable][] {
     const out: [string, Variable][] = [];
     for (const [prefix, m] of this.namedModules()) {
-      for (const [k, v] of m.ownVariables())
-        if (!(v instanceof Parameter)) out.push([prefix ? `${prefix}.${k}` : k, v]);
+      for (const [k, v] of m.ownVariables()) {
+        if (v instanceof Parameter === params) out.push([prefix ? `${prefix}.${k}` : k, v]);
+      }
     }
     return out;
   }
@@ -114,11 +123,21 @@ export abstract class Module {
     return this.train(false);
   }
 
-  /** Parameters and buffers by dotted name, as torch's state_dict (the tensors are the live variables). */
+  /**
+   * Parameters and buffers by dotted name, module by module (each module's parameters, then its
+   * buffers), every path included — PyTorch's state_dict order. The tensors are the live variables.
+   */
   stateDict(): Record<string, Tensor> {
     const out: Record<string, Tensor> = {};
-    for (const [name, p] of this.namedParameters()) out[name] = p;
-    for (const [name, b] of this.namedBuffers()) out[name] = b;
+    for (const [prefix, m] of this.namedModules()) {
+      const own = m.ownVariables();
+      for (const [k, v] of [
+        ...own.filter(([, v]) => v instanceof Parameter),
+        ...own.filter(([, v]) => !(v instanceof Parameter)),
+      ]) {
+        out[prefix ? `${prefix}.${k}` : k] = v;
+      }
+    }
     return out;
   }
 
@@ -167,7 +186,7 @@ export abstract class Module {
 
   /** Free every parameter and buffer. */
   dispose(): void {
-    for (const [, p] of this.namedParameters()) p.dispose();
+    for (const p of this.parameters()) p.dispose();
     for (const [, b] of this.namedBuffers()) b.dispose();
   }
 }

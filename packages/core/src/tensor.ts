@@ -288,6 +288,7 @@ export class Tensor {
   declare chunk: Method<typeof ops.chunk>;
   declare slice: Method<typeof ops.slice>;
   declare pad: Method<typeof ops.pad>;
+  declare clone: Method<typeof ops.clone>;
   declare tile: Method<typeof ops.tile>;
   declare repeat: Method<typeof ops.repeat>;
   declare flip: Method<typeof ops.flip>;

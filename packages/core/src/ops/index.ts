@@ -71,6 +71,7 @@ export const {
   ceil,
   celu,
   chunk,
+  clone,
   clip,
   composite,
   concat,

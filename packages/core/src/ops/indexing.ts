@@ -13,6 +13,8 @@ function checkIndex(op: string, index: Tensor): Tensor {
 
 /** Host-side bounds check of an index tensor: a clear error instead of garbage from a kernel. */
 function checkBounds(op: string, index: Tensor, n: number, what: string): void {
+  // Needs a synchronous read; backends that cannot do one check (or clamp) in their kernels.
+  if (index.backend.canReadSync === false) return;
   const v = index.dataSync();
   for (let i = 0; i < v.length; i++) {
     const k = v[i]!;

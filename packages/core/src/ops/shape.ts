@@ -46,6 +46,11 @@ export function reshape(x: Tensor, shape: readonly number[]): Tensor {
 }
 defineGrad('Reshape', ({ dys, inputs }) => [reshape(dys[0]!, inputs[0]!.shape)]);
 
+/** A copy of `x` (sharing its immutable storage) that gradients flow through, as torch.clone. */
+export function clone(x: Tensor): Tensor {
+  return reshape(x, x.shape);
+}
+
 /** Merge dims startDim..endDim (inclusive) into one. */
 export function flatten(x: Tensor, startDim = 0, endDim = -1): Tensor {
   if (x.rank === 0) return reshape(x, [1]);
