@@ -7,7 +7,8 @@ const cpu = cpuBackend();
 function tensor(shape, dtype = 'float32') {
   const size = shape.reduce((a, b) => a * b, 1);
   const values = dtype === 'float32' ? new Float32Array(size) : new Int32Array(size);
-  for (let i = 0; i < size; i++) values[i] = dtype === 'float32' ? Math.random() * 2 - 1 : (Math.random() * 100) | 0;
+  for (let i = 0; i < size; i++)
+    values[i] = dtype === 'float32' ? Math.random() * 2 - 1 : (Math.random() * 100) | 0;
   return { dataId: cpu.write(values, dtype), shape, dtype };
 }
 
@@ -46,7 +47,9 @@ bench('Softmax [1000,1000] axis 1', 'Softmax', [a], { axis: 1 }, [f(M)]);
 bench('Softmax [1000,1000] axis 0', 'Softmax', [a], { axis: 0 }, [f(M)]);
 bench('Transpose [1000,1000]', 'Transpose', [a], { perm: [1, 0] }, [f(M)]);
 const t4 = tensor([32, 64, 16, 32]);
-bench('Transpose [32,64,16,32] perm [0,2,1,3]', 'Transpose', [t4], { perm: [0, 2, 1, 3] }, [f([32, 16, 64, 32])]);
+bench('Transpose [32,64,16,32] perm [0,2,1,3]', 'Transpose', [t4], { perm: [0, 2, 1, 3] }, [
+  f([32, 16, 64, 32]),
+]);
 bench('Slice [1000,1000] step 2', 'Slice', [a], { begin: [0, 0], step: [2, 2] }, [f([500, 500])]);
 bench('Concat 2×[1000,1000] axis 1', 'Concat', [a, b], { axis: 1 }, [f([1000, 2000])]);
 bench('Where [1000,1000]', 'Where', [tensor(M, 'int32'), a, b], {}, [f(M)]);
@@ -54,9 +57,17 @@ bench('Cast f32→i32 [1000,1000]', 'Cast', [a], {}, [{ shape: M, dtype: 'int32'
 const img = tensor([32, 32, 28, 28]);
 const pool = { kernel: [2, 2], stride: [2, 2], pad: [0, 0, 0, 0], dilation: [1, 1] };
 bench('MaxPool2d [32,32,28,28] 2×2', 'MaxPool2d', [img], pool, [f([32, 32, 14, 14])]);
-bench('AvgPool2d [32,32,28,28] 2×2', 'AvgPool2d', [img], { ...pool, countIncludePad: true }, [f([32, 32, 14, 14])]);
-bench('Sort [1000,1000] axis 1', 'Sort', [a], { axis: 1, descending: false }, [f(M), { shape: M, dtype: 'int32' }]);
-bench('TopK [1000,1000] k=5', 'TopK', [a], { k: 5, largest: true }, [f([1000, 5]), { shape: [1000, 5], dtype: 'int32' }]);
+bench('AvgPool2d [32,32,28,28] 2×2', 'AvgPool2d', [img], { ...pool, countIncludePad: true }, [
+  f([32, 32, 14, 14]),
+]);
+bench('Sort [1000,1000] axis 1', 'Sort', [a], { axis: 1, descending: false }, [
+  f(M),
+  { shape: M, dtype: 'int32' },
+]);
+bench('TopK [1000,1000] k=5', 'TopK', [a], { k: 5, largest: true }, [
+  f([1000, 5]),
+  { shape: [1000, 5], dtype: 'int32' },
+]);
 bench('Cumsum [1000,1000] axis 1', 'Cumsum', [a], { axis: 1, reverse: false }, [f(M)]);
 const idx = tensor([1000], 'int32');
 bench('Gather [1000,1000] axis 1', 'Gather', [a, { ...tensor(M, 'int32') }], { axis: 1 }, [f(M)]);

@@ -32,10 +32,9 @@ const ARRAY_TYPES = { float32: Float32Array, int32: Int32Array, bool: Uint8Array
  * (core) must treat it as read-only and copy before handing data to users.
  *
  * @example
- * const cpu = cpuBackend();
- * const id = cpu.write(new Float32Array([1, -2]), 'float32');
- * const [y] = cpu.kernels.Abs!({ inputs: [{ dataId: id, shape: [2], dtype: 'float32' }], attrs: {}, outputs: [{ shape: [2], dtype: 'float32' }] });
- * cpu.readSync(y!); // Float32Array [1, 2]
+ * import { use } from '@myelin/core';
+ * import { cpuBackend } from '@myelin/backend-cpu';
+ * await use(cpuBackend()); // tensors created from here on live on the CPU
  */
 export class CpuBackend implements Backend {
   readonly name = 'cpu';

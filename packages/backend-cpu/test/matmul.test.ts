@@ -49,7 +49,7 @@ function check(as: Shape, bs: Shape, out: Shape, ta = false, tb = false, seed = 
 }
 
 describe('MatMul', () => {
-  // Sizes straddle the direct path, the packed GEMM, its 4×4 edge strips and its k/m blocks.
+  // Sizes straddle the direct path, the packed GEMM, its 3×3 edge blocks and its k, m and n blocks.
   const sizes: [number, number, number][] = [
     [1, 1, 1],
     [7, 13, 5],
@@ -58,6 +58,7 @@ describe('MatMul', () => {
     [130, 9, 700],
     [33, 1, 40],
     [1, 77, 50],
+    [5, 1100, 40],
   ];
   for (const [m, k, n] of sizes) {
     for (const [ta, tb] of [
