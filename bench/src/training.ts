@@ -31,7 +31,13 @@ async function myelinMlp(epochs: number): Promise<number> {
   const { Adam } = await import('@myelin/optim');
   await core.use(cpuBackend());
   core.manualSeed(1);
-  const model = new Sequential(new Linear(784, 256), new ReLU(), new Linear(256, 128), new ReLU(), new Linear(128, 10));
+  const model = new Sequential(
+    new Linear(784, 256),
+    new ReLU(),
+    new Linear(256, 128),
+    new ReLU(),
+    new Linear(128, 10),
+  );
   const opt = new Adam(model.parameters(), { lr: 1e-3 });
   const { x, labels } = data();
   const xs = core.tensor(x, { shape: [SAMPLES, 784] });
@@ -96,7 +102,9 @@ export async function runTraining(filter: string): Promise<TrainingResult[]> {
     r.error = (e as Error).message.split('\n')[0];
   }
   const f = (v?: number) => (v === undefined ? 'n/a' : `${Math.round(v)} samples/s`);
-  console.log(`${name.padEnd(32)} | ${f(r.myelin).padEnd(16)} | ${f(r.tfjs).padEnd(16)} | ${r.ratio?.toFixed(2) ?? 'n/a'}`);
+  console.log(
+    `${name.padEnd(32)} | ${f(r.myelin).padEnd(16)} | ${f(r.tfjs).padEnd(16)} | ${r.ratio?.toFixed(2) ?? 'n/a'}`,
+  );
   if (r.error) console.log(`  failed: ${r.error}`);
   return [r];
 }
