@@ -143,3 +143,23 @@ describe('imperative autograd', () => {
     p.dispose();
   });
 });
+
+describe('functional grad over parameters in a training loop', () => {
+  it('gradients of Parameters carry no graph, so plain updates do not chain steps', () => {
+    const w = new Parameter(randn([4, 3], { seed: 21 }));
+    const x = randn([8, 4], { seed: 22 });
+    const step = valueAndGrad((p) => x.matmul(p).square().mean());
+    const handles: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      scope(() => {
+        const [, g] = step(w) as [Tensor, Tensor];
+        expect(g.requiresGrad).toBe(false);
+        w.assign(noGrad(() => w.sub((g as Tensor).mul(0.1))));
+      });
+      handles.push(memory().handles);
+    }
+    expect(new Set(handles).size).toBe(1);
+    w.dispose();
+    x.dispose();
+  });
+});

@@ -48,8 +48,20 @@ export function hasGradRule(name: string): boolean {
   return gradRules.has(name);
 }
 
+/**
+ * Bumped whenever a leaf stops requiring grad (a functional target after its forward pass), which
+ * can make recorded nodes dead: nodes cache their liveness per epoch.
+ */
+let livenessEpoch = 0;
+/** @internal */
+export function invalidateLiveness(): void {
+  livenessEpoch++;
+}
+
 export class Node {
   private refs = 0;
+  private liveEpoch = -1;
+  private liveValue = false;
   constructor(
     readonly name: string,
     readonly grad: GradFn<unknown>,
@@ -63,6 +75,47 @@ export class Node {
 
   retain(): void {
     this.refs++;
+  }
+
+  /**
+   * Whether some input path still reaches a leaf that requires grad. Ops on a dead node's outputs
+   * are not recorded (e.g. the backward pass of a finished functional grad). Iterative, memoised
+   * per liveness epoch.
+   */
+  isLive(): boolean {
+    if (this.liveEpoch === livenessEpoch) return this.liveValue;
+    const stack: Node[] = [this];
+    while (stack.length) {
+      const n = stack[stack.length - 1]!;
+      if (n.liveEpoch === livenessEpoch) {
+        stack.pop();
+        continue;
+      }
+      let live = false;
+      for (let i = 0; i < n.inputs.length && !live; i++) {
+        if (!n.needs[i]) continue;
+        const inp = n.inputs[i]!;
+        const m = inp.node;
+        if (!m) live = inp.leaf?.active === true;
+        else if (m.liveEpoch === livenessEpoch) live = m.liveValue;
+      }
+      let pushed = false;
+      if (!live) {
+        for (let i = 0; i < n.inputs.length; i++) {
+          const m = n.inputs[i]!.node;
+          if (n.needs[i] && m && m.liveEpoch !== livenessEpoch) {
+            stack.push(m);
+            pushed = true;
+          }
+        }
+      }
+      if (live || !pushed) {
+        n.liveEpoch = livenessEpoch;
+        n.liveValue = live;
+        stack.pop();
+      }
+    }
+    return this.liveValue;
   }
 
   release(): void {
@@ -319,7 +372,12 @@ function makeTarget(x: Tensor): { target: Tensor; key: Key } {
   if (x.dtype !== 'float32')
     throw new TypeError(`grad: can only differentiate with respect to float32 tensors, got ${x.dtype}`);
   const target = Tensor.view(x, x.shape, 'gradTarget');
-  if (x.requiresGrad && currentContext().gradEnabled) {
+  // Link to the outer tape only when an outer *functional* transform is differentiating `x` (it is
+  // a recorded result, or an active grad target). An imperative leaf (a Parameter) becomes a fresh
+  // target, so `valueAndGrad` over parameters in a training loop returns plain gradients that do
+  // not chain one step's graph onto the next.
+  const outer = x.node !== null || (x.leaf !== null && x.leaf.active && !x.leaf.accumulate);
+  if (outer && currentContext().gradEnabled) {
     record('Identity', [x], [target], {}, (({ dys }) => [dys[0]!]) as GradFn<never>);
     return { target, key: target.node! };
   }
@@ -339,6 +397,7 @@ export function vjp<O extends Outputs>(
   const targets = primals.map(makeTarget);
   const out = withGrad(() => f(...targets.map((t) => t.target)));
   for (const t of targets) if (!(t.key instanceof Node)) (t.key as LeafRecord).active = false;
+  invalidateLiveness();
   const outs: readonly Tensor[] = out instanceof Tensor ? [out] : (out as readonly Tensor[]);
   const back = (cotangent: O): Tensor[] => {
     const cots: readonly Tensor[] =

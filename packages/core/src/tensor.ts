@@ -1,4 +1,4 @@
-import type { Node } from './autograd.js';
+import { invalidateLiveness, type Node } from './autograd.js';
 import type { Backend } from './backend.js';
 import type { Scope } from './context.js';
 import type { DType, TypedArray } from './dtype.js';
@@ -107,7 +107,8 @@ export class Tensor {
 
   /** True for leaves created with requiresGrad and for results of recorded ops. */
   get requiresGrad(): boolean {
-    return this.node !== null || (this.leaf !== null && this.leaf.active);
+    if (this.node !== null) return this.node.isLive();
+    return this.leaf !== null && this.leaf.active;
   }
 
   /** Mark a leaf tensor as requiring grad: `backward()` will fill its `.grad`. */
@@ -116,6 +117,10 @@ export class Tensor {
       throw new Error('requiresGrad: only leaf tensors can be marked; use detach() for a new leaf');
     if (on && this.dtype !== 'float32') {
       throw new TypeError(`requiresGrad: only float32 tensors can require grad, got ${this.dtype}`);
+    }
+    if (!on && this.leaf) {
+      this.leaf.active = false;
+      invalidateLiveness();
     }
     this.leaf = on ? { tensor: this, active: true, accumulate: true } : null;
   }
