@@ -3,11 +3,21 @@
 import { writeFileSync } from 'node:fs';
 import { COMPOSITES, PRIMITIVES } from '../packages/core/dist/index.js';
 
-const backends = [['cpu', '../packages/backend-cpu/dist/index.js', 'cpuBackend']];
+const backends = [
+  ['cpu', '../packages/backend-cpu/dist/index.js', 'cpuBackend', {}],
+  ['wasm', '../packages/backend-wasm/dist/index.js', 'wasmBackend', { threads: 1 }],
+  ['webgpu', '../packages/backend-webgpu/dist/index.js', 'webgpuBackend', {}],
+];
 const tables = [];
-for (const [name, path, factory] of backends) {
-  const mod = await import(path);
-  tables.push([name, mod[factory]().kernels]);
+for (const [name, path, factory, options] of backends) {
+  try {
+    const mod = await import(path);
+    const backend = await mod[factory](options);
+    tables.push([name, backend.kernels]);
+    backend.dispose?.();
+  } catch (e) {
+    console.warn(`${name}: not listed (${e.message.split('\n')[0]})`);
+  }
 }
 
 const mark = (kernels, k, composite) =>

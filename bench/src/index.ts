@@ -17,6 +17,7 @@ import type { BenchLibrary, ConvDims, Prepared } from './cases.js';
 import { maxRelDiff, measure, randomValues, type Timing } from './harness.js';
 import { loadMyelin } from './libs/myelin.js';
 import { loadTfjs } from './libs/tfjs.js';
+import { runWasmBench } from './libs/myelin-wasm.js';
 import { runTraining } from './training.js';
 
 interface BenchCase {
@@ -164,6 +165,9 @@ async function main(): Promise<void> {
   }
 
   const training = await runTraining(filter);
+  // Last: it switches TF.js's global backend and Myelin's active backend to wasm.
+  console.log('\nwasm backends, 2 threads asked of each:');
+  const wasm = await runWasmBench({ threads: 2, minTimeMs, filter });
 
   const path = fileURLToPath(new URL('../results/latest.json', import.meta.url));
   mkdirSync(dirname(path), { recursive: true });
@@ -176,6 +180,7 @@ async function main(): Promise<void> {
     myelin: typeof myelin === 'string' ? { error: myelin } : 'ok',
     results,
     training,
+    wasm,
   };
   writeFileSync(path, `${JSON.stringify(report, null, 2)}\n`);
   console.log(`\nwrote ${path}`);

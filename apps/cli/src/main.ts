@@ -139,7 +139,7 @@ async function train(modelName: string | undefined, flags: Flags, out: (s: strin
   if (last.type !== 'fitEnd' && last.type !== 'stopped') return 1;
 
   const result = await evaluate(model, testLoader, { metrics: [accuracy()] });
-  const samples = history.epochs.reduce((n) => n + trainData.length, 0);
+  const samples = history.epochs.length * trainData.length;
   const throughput =
     history.epochs.reduce((s, e) => s + e.samplesPerSec, 0) / Math.max(1, history.epochs.length);
   out(
@@ -151,8 +151,7 @@ async function train(modelName: string | undefined, flags: Flags, out: (s: strin
     out(`saved ${join(flags.out, 'model.safetensors')}\n`);
   }
   model.dispose();
-  optimizer.zeroGrad();
-  void memory;
+  optimizer.dispose();
   return 0;
 }
 

@@ -1,0 +1,169 @@
+import type { Backend, BackendMemory, DataId, DType, KernelTable, TypedArray } from '@myelin/core';
+import { convKernels } from './kernels/conv.js';
+import { elementwiseKernels } from './kernels/elementwise.js';
+import { indexingKernels } from './kernels/indexing.js';
+import { DTYPE_CODE, dataOf, type WasmKernel, type WasmKernelTable } from './kernels/kernel.js';
+import { matmulKernels } from './kernels/matmul.js';
+import { reduceKernels } from './kernels/reduce.js';
+import { shapeKernels } from './kernels/shape.js';
+import { Runtime, WasmData } from './runtime.js';
+import { defaultThreads, threadsAvailable } from './threads.js';
+
+/** Every wasm kernel, by name: all primitives and the fused composites. */
+const WASM_KERNELS: WasmKernelTable = {
+  ...elementwiseKernels,
+  ...reduceKernels,
+  ...matmulKernels,
+  ...shapeKernels,
+  ...indexingKernels,
+  ...convKernels,
+};
+
+export interface WasmBackendOptions {
+  /**
+   * Threads for the big kernels (matmul, convolution, pooling), the calling thread included.
+   * Defaults to the number of cores; 1 where shared memory or workers are missing (a browser page
+   * that is not cross-origin isolated), whatever is asked.
+   */
+  threads?: number;
+}
+
+/**
+ * The WebAssembly backend: storage lives in one wasm memory, managed by a size-class allocator;
+ * kernels are AssemblyScript compiled with 128-bit SIMD, and the big ones are split over a pool
+ * of workers sharing that memory. Kernels run synchronously, so `readSync` works.
+ *
+ * Create it with `await wasmBackend()`; importing the package also registers it with core as
+ * `'wasm'`, so `await use('wasm')` works.
+ *
+ * @example
+ * import { use, tensor } from '@myelin/core';
+ * import { wasmBackend } from '@myelin/backend-wasm';
+ * await use(wasmBackend({ threads: 2 }));
+ * tensor([[1, 2], [3, 4]]).matmul(tensor([[1], [1]])).dataSync(); // Float32Array [3, 7]
+ */
+export class WasmBackend implements Backend {
+  readonly name = 'wasm';
+  readonly kernels: KernelTable;
+  private readonly live = new Set<WasmData>();
+  private bytes = 0;
+  private disposed = false;
+
+  constructor(readonly runtime: Runtime) {
+    const table: Record<string, (args: never) => DataId[]> = {};
+    for (const [name, kernel] of Object.entries(WASM_KERNELS)) {
+      const run = kernel as WasmKernel<unknown>;
+      table[name] = (args: Parameters<typeof run>[1]) => {
+        const outs = run(runtime, args);
+        for (const d of outs) this.adopt(d);
+        return outs;
+      };
+    }
+    this.kernels = table as KernelTable;
+  }
+
+  /** Threads the big kernels use (1: the calling thread only). */
+  get threads(): number {
+    return this.runtime.threads;
+  }
+
+  /** Store a copy of `values`; values of another element type are converted as `Cast` would. */
+  write(values: TypedArray, dtype: DType): DataId {
+    const rt = this.runtime;
+    const data = rt.allocate(values.length, dtype);
+    if (data.length > 0) {
+      const view = rt.view(data);
+      if (dtype === 'bool' && !(values instanceof Uint8Array)) {
+        for (let i = 0; i < values.length; i++) view[i] = values[i] !== 0 ? 1 : 0;
+      } else view.set(values);
+    }
+    return this.adopt(data);
+  }
+
+  /**
+   * The handle's elements. With shared memory this is a view (a SharedArrayBuffer never detaches,
+   * and the block stays the tensor's while it lives); otherwise a copy, since a kernel running
+   * before the caller resumes may grow the memory and detach a view. Core copies either way.
+   */
+  async read(dataId: DataId): Promise<TypedArray> {
+    const data = dataOf(dataId);
+    if (data.length === 0) return emptyOf(data.dtype);
+    const rt = this.runtime;
+    if (rt.pool !== null) return rt.view(data);
+    const bytes = data.length * (data.dtype === 'bool' ? 1 : 4);
+    const copy = rt.memory.buffer.slice(data.ptr, data.ptr + bytes);
+    return new [Float32Array, Int32Array, Uint8Array][DTYPE_CODE[data.dtype]]!(copy);
+  }
+
+  /**
+   * A view of the handle's elements, valid until the next kernel or write (which may grow the
+   * memory). Core copies it at once; anyone else must too.
+   */
+  readSync(dataId: DataId): TypedArray {
+    const data = dataOf(dataId);
+    if (data.length === 0) return emptyOf(data.dtype);
+    return this.runtime.view(data);
+  }
+
+  free(dataId: DataId): void {
+    if (!(dataId instanceof WasmData) || dataId.freed) return;
+    this.runtime.release(dataId);
+    this.live.delete(dataId);
+    this.bytes -= dataId.length * (dataId.dtype === 'bool' ? 1 : 4);
+  }
+
+  memory(): BackendMemory {
+    return { handles: this.live.size, bytes: this.bytes };
+  }
+
+  supports(dtype: DType): boolean {
+    return dtype === 'float32' || dtype === 'int32' || dtype === 'bool';
+  }
+
+  /** Free every handle and stop the workers. The backend cannot be used afterwards. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    for (const d of this.live) this.runtime.release(d);
+    this.live.clear();
+    this.bytes = 0;
+    this.runtime.dispose();
+  }
+
+  private adopt(data: WasmData): WasmData {
+    this.live.add(data);
+    this.bytes += data.length * (data.dtype === 'bool' ? 1 : 4);
+    return data;
+  }
+}
+
+function emptyOf(dtype: DType): TypedArray {
+  return dtype === 'float32'
+    ? new Float32Array(0)
+    : dtype === 'int32'
+      ? new Int32Array(0)
+      : new Uint8Array(0);
+}
+
+/**
+ * Create a wasm backend: compiles the kernels (once per process) and starts `threads - 1` workers.
+ *
+ * @example
+ * await use(wasmBackend());               // threads = number of cores
+ * await use(wasmBackend({ threads: 1 })); // no workers
+ */
+export async function wasmBackend(options: WasmBackendOptions = {}): Promise<WasmBackend> {
+  const asked = Math.floor(options.threads ?? defaultThreads());
+  if (!(asked >= 1)) throw new RangeError(`wasmBackend: threads must be at least 1, got ${options.threads}`);
+  const threads = threadsAvailable() ? asked : 1;
+  if (threads > 1) {
+    try {
+      return new WasmBackend(await Runtime.create(threads));
+    } catch (e) {
+      // Shared memory reserves its maximum (2 GiB) up front, and workers may be refused (a
+      // content security policy): run on this thread rather than not at all.
+      console.warn(`wasmBackend: ${threads} threads unavailable (${(e as Error).message}); using 1`);
+    }
+  }
+  return new WasmBackend(await Runtime.create(1));
+}

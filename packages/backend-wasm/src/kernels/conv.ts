@@ -1,0 +1,246 @@
+import type { Conv2dAttrs, Pool2dAttrs, Shape } from '@myelin/core';
+import type { Runtime } from '../runtime.js';
+import { dataOf, type WasmKernel, type WasmKernelTable } from './kernel.js';
+import { PARALLEL_MIN_MACS } from './matmul.js';
+
+/*
+ * Host side of the convolution and pooling jobs (assembly/conv.ts, assembly/pool.ts): fill the
+ * args block, size the per-thread scratch, choose how finely to split the work, run the job.
+ */
+
+/** Floats of im2col one thread may hold; output rows are taken in bands that fit. */
+const COL_BUDGET = 1 << 20;
+
+interface ConvShape {
+  n: number;
+  c: number;
+  h: number;
+  w: number;
+  o: number;
+  oh: number;
+  ow: number;
+  kh: number;
+  kw: number;
+  groups: number;
+}
+
+function convShape(x: Shape, w: Shape, y: Shape, groups: number): ConvShape {
+  return {
+    n: x[0]!,
+    c: x[1]!,
+    h: x[2]!,
+    w: x[3]!,
+    o: w[0]!,
+    oh: y[2]!,
+    ow: y[3]!,
+    kh: w[2]!,
+    kw: w[3]!,
+    groups,
+  };
+}
+
+/** Fill the conv args block (fields 0-23), size the scratch and return [args, threads]. */
+function convArgs(
+  rt: Runtime,
+  s: ConvShape,
+  attrs: Conv2dAttrs,
+  ptrs: [number, number, number],
+  items: (rows: number) => number,
+): [args: number, nt: number] {
+  const taps = (s.c / s.groups) * s.kh * s.kw;
+  const macs = s.n * s.o * taps * s.oh * s.ow;
+  const nt = macs >= PARALLEL_MIN_MACS ? rt.threads : 1;
+  let rows = Math.max(1, Math.min(s.oh, Math.floor(COL_BUDGET / Math.max(1, taps * s.ow))));
+  // Enough work items for every thread: thinner bands when there are few images.
+  while (rows > 1 && items(rows) < nt) rows = Math.ceil(rows / 2);
+  const fields = [
+    s.n,
+    s.c,
+    s.h,
+    s.w,
+    s.o,
+    s.oh,
+    s.ow,
+    s.kh,
+    s.kw,
+    attrs.stride[0],
+    attrs.stride[1],
+    attrs.pad[0],
+    attrs.pad[2],
+    attrs.dilation[0],
+    attrs.dilation[1],
+    s.groups,
+    ptrs[0],
+    ptrs[1],
+    ptrs[2],
+    rows,
+    0,
+    0,
+    0,
+    0,
+  ];
+  const args = rt.setArgs(fields);
+  const stride = rt.exports.convScratchBytes(args);
+  const partials = s.o * taps * 4 * (nt - 1);
+  const scratch = rt.scratch(nt * stride + partials + 64);
+  rt.setArgs([scratch, stride, 0, scratch + nt * stride, 0], 80);
+  return [args, nt];
+}
+
+function zero(rt: Runtime, ptr: number, length: number): void {
+  rt.f32.fill(0, ptr >> 2, (ptr >> 2) + length);
+}
+
+const conv2d: WasmKernel<Conv2dAttrs> = (rt, { inputs: [x, w], attrs, outputs: [spec] }) => {
+  const s = convShape(x!.shape, w!.shape, spec!.shape, attrs.groups);
+  const out = rt.allocate(s.n * s.o * s.oh * s.ow, 'float32');
+  if (out.length === 0) return [out];
+  zero(rt, out.ptr, out.length);
+  const bands = (rows: number) => Math.ceil(s.oh / rows);
+  const [args, nt] = convArgs(
+    rt,
+    s,
+    attrs,
+    [dataOf(x!).ptr, dataOf(w!).ptr, out.ptr],
+    (r) => s.n * s.groups * bands(r),
+  );
+  rt.job('jobConvForward', args, nt);
+  return [out];
+};
+
+/** inputs [dy, w] → dx of outputs[0].shape. */
+const conv2dBackpropInput: WasmKernel<Conv2dAttrs> = (rt, { inputs: [dy, w], attrs, outputs: [spec] }) => {
+  const s = convShape(spec!.shape, w!.shape, dy!.shape, attrs.groups);
+  const dx = rt.allocate(s.n * s.c * s.h * s.w, 'float32');
+  if (dx.length === 0) return [dx];
+  zero(rt, dx.ptr, dx.length);
+  if (s.o === 0 || s.oh * s.ow === 0) return [dx];
+  const [args, nt] = convArgs(
+    rt,
+    s,
+    attrs,
+    [dataOf(dy!).ptr, dataOf(w!).ptr, dx.ptr],
+    () => Number.MAX_SAFE_INTEGER,
+  );
+  // Split the channels of a group when there are fewer (image, group) pairs than threads.
+  const cg = s.c / s.groups;
+  const pairs = s.n * s.groups;
+  const perChunk = pairs >= nt ? cg : Math.max(1, Math.ceil(cg / Math.ceil(nt / pairs)));
+  rt.setArgs([perChunk], 88);
+  rt.job('jobConvInput', args, nt);
+  return [dx];
+};
+
+/** inputs [x, dy] → dw of outputs[0].shape, accumulated over the batch. */
+const conv2dBackpropFilter: WasmKernel<Conv2dAttrs> = (rt, { inputs: [x, dy], attrs, outputs: [spec] }) => {
+  const s = convShape(x!.shape, spec!.shape, dy!.shape, attrs.groups);
+  const dw = rt.allocate(
+    spec!.shape.reduce((a, b) => a * b, 1),
+    'float32',
+  );
+  if (dw.length === 0) return [dw];
+  zero(rt, dw.ptr, dw.length);
+  if (s.n === 0 || s.oh * s.ow === 0) return [dw];
+  const bands = (rows: number) => Math.ceil(s.oh / rows);
+  const [args, nt] = convArgs(rt, s, attrs, [dataOf(x!).ptr, dataOf(dy!).ptr, dw.ptr], (r) => s.n * bands(r));
+  rt.job('jobConvFilter', args, nt);
+  const partials = rt.i32[(args >> 2) + 23]!;
+  for (let t = 1; t < nt; t++) rt.exports.addInto(dw.ptr, partials + (t - 1) * dw.length * 4, dw.length);
+  return [dw];
+};
+
+// --- pooling ---
+
+function poolArgs(
+  rt: Runtime,
+  x: Shape,
+  y: Shape,
+  attrs: Pool2dAttrs & { countIncludePad?: boolean },
+  ptrs: [number, number, number],
+): [args: number, nt: number] {
+  const planes = x[0]! * x[1]!;
+  const work = planes * y[2]! * y[3]! * attrs.kernel[0] * attrs.kernel[1];
+  const nt = work >= PARALLEL_MIN_MACS && planes > 1 ? rt.threads : 1;
+  const rowBytes = Math.ceil((y[3]! * 4 + 16) / 64) * 64;
+  const scratch = rt.scratch(nt * rowBytes + 64);
+  const args = rt.setArgs([
+    planes,
+    x[2]!,
+    x[3]!,
+    y[2]!,
+    y[3]!,
+    attrs.kernel[0],
+    attrs.kernel[1],
+    attrs.stride[0],
+    attrs.stride[1],
+    attrs.pad[0],
+    attrs.pad[1],
+    attrs.pad[2],
+    attrs.pad[3],
+    attrs.dilation[0],
+    attrs.dilation[1],
+    attrs.countIncludePad ? 1 : 0,
+    ptrs[0],
+    ptrs[1],
+    ptrs[2],
+    scratch,
+    rowBytes,
+    0, // task counter
+  ]);
+  return [args, nt];
+}
+
+const size = (shape: Shape) => shape.reduce((a, b) => a * b, 1);
+
+const maxPool2d: WasmKernel<Pool2dAttrs> = (rt, { inputs: [x], attrs, outputs: [spec] }) => {
+  const out = rt.allocate(size(spec!.shape), 'float32');
+  if (out.length === 0) return [out];
+  const [args, nt] = poolArgs(rt, x!.shape, spec!.shape, attrs, [dataOf(x!).ptr, out.ptr, 0]);
+  rt.job('jobMaxPool', args, nt);
+  return [out];
+};
+
+/** inputs [dy, x]: each window's gradient goes to the input its maximum came from. */
+const maxPool2dGrad: WasmKernel<Pool2dAttrs> = (rt, { inputs: [dy, x], attrs, outputs: [spec] }) => {
+  const dx = rt.allocate(size(spec!.shape), 'float32');
+  if (dx.length === 0) return [dx];
+  zero(rt, dx.ptr, dx.length);
+  if (size(dy!.shape) === 0) return [dx];
+  const [args, nt] = poolArgs(rt, x!.shape, dy!.shape, attrs, [dataOf(x!).ptr, dx.ptr, dataOf(dy!).ptr]);
+  rt.job('jobMaxPoolGrad', args, nt);
+  return [dx];
+};
+
+const avgPool2d: WasmKernel<Pool2dAttrs & { countIncludePad: boolean }> = (
+  rt,
+  { inputs: [x], attrs, outputs: [spec] },
+) => {
+  const out = rt.allocate(size(spec!.shape), 'float32');
+  if (out.length === 0) return [out];
+  const [args, nt] = poolArgs(rt, x!.shape, spec!.shape, attrs, [dataOf(x!).ptr, out.ptr, 0]);
+  rt.job('jobAvgPool', args, nt);
+  return [out];
+};
+
+const avgPool2dGrad: WasmKernel<Pool2dAttrs & { countIncludePad: boolean }> = (
+  rt,
+  { inputs: [dy], attrs, outputs: [spec] },
+) => {
+  const dx = rt.allocate(size(spec!.shape), 'float32');
+  if (dx.length === 0) return [dx];
+  zero(rt, dx.ptr, dx.length);
+  if (size(dy!.shape) === 0) return [dx];
+  const [args, nt] = poolArgs(rt, spec!.shape, dy!.shape, attrs, [0, dx.ptr, dataOf(dy!).ptr]);
+  rt.job('jobAvgPoolGrad', args, nt);
+  return [dx];
+};
+
+export const convKernels: WasmKernelTable = {
+  Conv2d: conv2d,
+  Conv2dBackpropInput: conv2dBackpropInput,
+  Conv2dBackpropFilter: conv2dBackpropFilter,
+  MaxPool2d: maxPool2d,
+  MaxPool2dGrad: maxPool2dGrad,
+  AvgPool2d: avgPool2d,
+  AvgPool2dGrad: avgPool2dGrad,
+};

@@ -1,0 +1,241 @@
+import type { BinaryPrimitive, KernelAttrs, TypedArray, UnaryPrimitive } from '@myelin/core';
+import { BINARY_PRIMITIVES, stridesOf, UNARY_PRIMITIVES } from '@myelin/core';
+import type { Runtime } from '../runtime.js';
+import { DTYPE_CODE, dataOf, type WasmKernel, type WasmKernelTable } from './kernel.js';
+import { broadcastStrides, mergeDims, StridedRuns } from './strided.js';
+
+/*
+ * Elementwise kernels: thin host wrappers over the wasm loops in assembly/elementwise.ts. The op
+ * numbers below are the indices the wasm switch uses; keep both lists in the same order.
+ */
+
+/** Unary float ops in wasm order: the primitives' float forms, then the fused activations. */
+const UNARY_F32 = [
+  'Neg',
+  'Abs',
+  'Sign',
+  'Exp',
+  'Expm1',
+  'Log',
+  'Log1p',
+  'Sqrt',
+  'Rsqrt',
+  'Square',
+  'Reciprocal',
+  'Sin',
+  'Cos',
+  'Tan',
+  'Asin',
+  'Acos',
+  'Atan',
+  'Sinh',
+  'Cosh',
+  'Tanh',
+  'Sigmoid',
+  'Softplus',
+  'Relu',
+  'Erf',
+  'Floor',
+  'Ceil',
+  'Round',
+  'Trunc',
+  'Log2',
+  'LogSigmoid',
+  'Softsign',
+  'Relu6',
+  'LeakyRelu',
+  'Elu',
+  'Selu',
+  'Celu',
+  'Gelu',
+  'GeluTanh',
+  'Silu',
+  'Mish',
+  'HardSigmoid',
+  'HardTanh',
+  'HardSwish',
+] as const;
+type UnaryF32 = (typeof UNARY_F32)[number];
+const UNARY_CODE = Object.fromEntries(UNARY_F32.map((n, i) => [n, i])) as Record<UnaryF32, number>;
+
+/** Unary ops with an int32 form in wasm (the rest are the identity on integers). */
+const UNARY_I32 = new Set<string>(['Neg', 'Abs', 'Sign', 'Square', 'Relu']);
+
+const BINARY_CODE = Object.fromEntries(BINARY_PRIMITIVES.map((n, i) => [n, i])) as Record<
+  BinaryPrimitive,
+  number
+>;
+const COMPARISONS = new Set<string>(BINARY_PRIMITIVES.slice(BINARY_PRIMITIVES.indexOf('Equal')));
+
+/**
+ * Elements from which a same-shape or scalar-broadcast elementwise op is split over the threads:
+ * below it, waking the workers costs more than the loop.
+ */
+const PARALLEL_MIN_ELEMENTS = 1 << 16;
+
+/** o[i] = op(x[i]) over float32, on the pool when it is long enough to pay. */
+function unaryF32(rt: Runtime, op: number, x: number, o: number, n: number, p: number, q: number): void {
+  if (n < PARALLEL_MIN_ELEMENTS || rt.threads === 1) {
+    rt.exports.unaryF32(op, x, o, n, p, q);
+    return;
+  }
+  const args = rt.setArgs([op, x, o, n, 0]);
+  rt.setArgsF64([p, q], 24);
+  rt.job('jobUnary', args, rt.threads);
+}
+
+/** Write merged dims into the args block's dims area (args + 512) and return [address, count]. */
+export function writeDims(rt: Runtime, dims: readonly number[], per: number): [number, number] {
+  if (dims.length > 128) throw new RangeError('wasm backend: too many dims after merging');
+  return [rt.setArgs(dims, 512), dims.length / per];
+}
+
+function unaryKernel(op: UnaryPrimitive): WasmKernel<KernelAttrs[UnaryPrimitive]> {
+  return (rt, { inputs: [x], outputs: [spec] }) => {
+    const xd = dataOf(x!);
+    const out = rt.allocate(xd.length, spec!.dtype);
+    const n = out.length;
+    if (n === 0) return [out];
+    const e = rt.exports;
+    if (op === 'IsNaN' || op === 'IsFinite') e.predicate(op === 'IsNaN' ? 0 : 1, xd.ptr, out.ptr, n);
+    else if (op === 'LogicalNot') e.predicate(2, xd.ptr, out.ptr, n);
+    else if (xd.dtype === 'float32') unaryF32(rt, UNARY_CODE[op as UnaryF32], xd.ptr, out.ptr, n, 0, 0);
+    else if (UNARY_I32.has(op)) e.unaryI32(UNARY_CODE[op as UnaryF32], xd.ptr, out.ptr, n);
+    else e.cast(DTYPE_CODE[xd.dtype], DTYPE_CODE[xd.dtype], xd.ptr, out.ptr, n);
+    return [out];
+  };
+}
+
+function activationKernel<A>(op: UnaryF32, params?: (attrs: A) => [number, number]): WasmKernel<A> {
+  return (rt, { inputs: [x], attrs, outputs: [spec] }) => {
+    const xd = dataOf(x!);
+    const out = rt.allocate(xd.length, spec!.dtype);
+    const [p, q] = params ? params(attrs) : [0, 0];
+    if (out.length > 0) unaryF32(rt, UNARY_CODE[op], xd.ptr, out.ptr, out.length, p, q);
+    return [out];
+  };
+}
+
+function binaryKind(op: BinaryPrimitive, inputDtype: string): number {
+  if (COMPARISONS.has(op)) return inputDtype === 'float32' ? 2 : inputDtype === 'int32' ? 3 : 4;
+  return inputDtype === 'float32' ? 0 : 1;
+}
+
+function binaryKernel(op: BinaryPrimitive): WasmKernel<KernelAttrs[BinaryPrimitive]> {
+  return (rt, { inputs: [a, b], outputs: [spec] }) => {
+    const { shape, dtype } = spec!;
+    const ad = dataOf(a!);
+    const bd = dataOf(b!);
+    const { dims, total } = mergeDims(shape, [
+      broadcastStrides(a!.shape, shape),
+      broadcastStrides(b!.shape, shape),
+    ]);
+    const out = rt.allocate(total, dtype);
+    if (total === 0) return [out];
+    const kind = binaryKind(op, ad.dtype);
+    if (kind === 1 && (op === 'Div' || op === 'Atan2'))
+      throw new TypeError(`wasm backend: ${op} has no int32 form`);
+    if (dims.length === 3 && total >= PARALLEL_MIN_ELEMENTS && rt.threads > 1) {
+      // One run (same shape, or one operand a scalar): chunks on the pool.
+      const args = rt.setArgs([kind, BINARY_CODE[op], out.ptr, ad.ptr, bd.ptr, total, dims[1]!, dims[2]!, 0]);
+      rt.job('jobBinary', args, rt.threads);
+      return [out];
+    }
+    const [at, nd] = writeDims(rt, dims, 3);
+    rt.exports.binary(kind, BINARY_CODE[op], out.ptr, ad.ptr, bd.ptr, at, nd);
+    return [out];
+  };
+}
+
+const cast: WasmKernel<KernelAttrs['Cast']> = (rt, { inputs: [x], outputs: [spec] }) => {
+  const xd = dataOf(x!);
+  const out = rt.allocate(xd.length, spec!.dtype);
+  if (out.length > 0)
+    rt.exports.cast(DTYPE_CODE[xd.dtype], DTYPE_CODE[spec!.dtype], xd.ptr, out.ptr, out.length);
+  return [out];
+};
+
+const clip: WasmKernel<KernelAttrs['Clip']> = (rt, { inputs: [x], attrs, outputs: [spec] }) => {
+  const xd = dataOf(x!);
+  const out = rt.allocate(xd.length, spec!.dtype);
+  if (out.length === 0) return [out];
+  if (xd.dtype === 'float32') {
+    rt.exports.unaryF32(UNARY_CODE.HardTanh, xd.ptr, out.ptr, out.length, attrs.min, attrs.max);
+  } else {
+    const xv = rt.view(xd);
+    const ov = rt.view(out);
+    for (let i = 0; i < ov.length; i++) ov[i] = Math.min(Math.max(xv[i]!, attrs.min), attrs.max);
+  }
+  return [out];
+};
+
+const where: WasmKernel<KernelAttrs['Where']> = (rt, { inputs: [c, a, b], outputs: [spec] }) => {
+  const { shape, dtype } = spec!;
+  const { dims, total } = mergeDims(shape, [
+    broadcastStrides(c!.shape, shape),
+    broadcastStrides(a!.shape, shape),
+    broadcastStrides(b!.shape, shape),
+  ]);
+  const out = rt.allocate(total, dtype);
+  if (total === 0) return [out];
+  const [at, nd] = writeDims(rt, dims, 4);
+  rt.exports.where(dtype === 'bool' ? 1 : 4, out.ptr, dataOf(c!).ptr, dataOf(a!).ptr, dataOf(b!).ptr, at, nd);
+  return [out];
+};
+
+/** Copy x broadcast to the output shape: runs along the merged inner dim, set or fill. */
+const broadcastTo: WasmKernel<KernelAttrs['BroadcastTo']> = (rt, { inputs: [x], outputs: [spec] }) => {
+  const { shape } = spec!;
+  const runs = new StridedRuns(shape, [stridesOf(shape), broadcastStrides(x!.shape, shape)]);
+  const out = rt.allocate(runs.count * runs.length, spec!.dtype);
+  if (out.length === 0) return [out];
+  copyRuns(runs, rt.view(dataOf(x!)), rt.view(out));
+  return [out];
+};
+
+/** Copy `x`, read through `runs`' operand 1, into `out` at operand 0. */
+export function copyRuns(runs: StridedRuns, xv: TypedArray, out: TypedArray): void {
+  const { offset, step, length } = runs;
+  const sx = step[1]!;
+  for (let r = 0; r < runs.count; r++) {
+    const oi = offset[0]!;
+    const xi = offset[1]!;
+    if (sx === 1) {
+      if (length > 32) out.set(xv.subarray(xi, xi + length), oi);
+      else for (let j = 0; j < length; j++) out[oi + j] = xv[xi + j]!;
+    } else if (sx === 0) out.fill(xv[xi]!, oi, oi + length);
+    else for (let j = 0; j < length; j++) out[oi + j] = xv[xi + j * sx]!;
+    runs.next();
+  }
+}
+
+function unaryAndBinaryKernels(): WasmKernelTable {
+  const table: Record<string, WasmKernel<Record<string, never>>> = {};
+  for (const op of UNARY_PRIMITIVES) table[op] = unaryKernel(op);
+  for (const op of BINARY_PRIMITIVES) table[op] = binaryKernel(op);
+  return table as WasmKernelTable;
+}
+
+/** Elementwise kernels: unary and binary tables, Cast, Clip, Where, BroadcastTo, fused activations. */
+export const elementwiseKernels: WasmKernelTable = {
+  ...unaryAndBinaryKernels(),
+  Cast: cast,
+  Clip: clip,
+  Where: where,
+  BroadcastTo: broadcastTo,
+  Log2: activationKernel('Log2'),
+  LogSigmoid: activationKernel('LogSigmoid'),
+  Softsign: activationKernel('Softsign'),
+  Relu6: activationKernel('Relu6'),
+  LeakyRelu: activationKernel<{ alpha: number }>('LeakyRelu', (a) => [a.alpha, 0]),
+  Elu: activationKernel<{ alpha: number }>('Elu', (a) => [a.alpha, 0]),
+  Selu: activationKernel('Selu'),
+  Celu: activationKernel<{ alpha: number }>('Celu', (a) => [a.alpha, 0]),
+  Gelu: (rt, args) =>
+    activationKernel<KernelAttrs['Gelu']>(args.attrs.approximate === 'tanh' ? 'GeluTanh' : 'Gelu')(rt, args),
+  Silu: activationKernel('Silu'),
+  Mish: activationKernel('Mish'),
+  HardSigmoid: activationKernel('HardSigmoid'),
+  HardTanh: activationKernel<{ min: number; max: number }>('HardTanh', (a) => [a.min, a.max]),
+  HardSwish: activationKernel('HardSwish'),
+};
