@@ -82,8 +82,8 @@ describe('unary kernels', () => {
     expect(unary('Sign', [-3, -0, 0, 2, NAN, -Infinity])).toEqual([-1, 0, 0, 1, 0, -1]);
   });
 
-  it('Relu keeps NaN and sends -0 to 0', () => {
-    expect(unary('Relu', [-1, 0, 2, NAN, -0])).toEqual([0, 0, 2, NAN, 0]);
+  it('Relu keeps NaN, sends -0 to 0 and handles infinities', () => {
+    expect(unary('Relu', [-1, 0, 2, NAN, -0, -Infinity, Infinity])).toEqual([0, 0, 2, NAN, 0, 0, Infinity]);
   });
 
   it('Softplus is linear above the threshold 20 and accurate far below 0', () => {
