@@ -234,3 +234,38 @@ describe('callbacks', () => {
     model.dispose();
   });
 });
+
+describe('lrScheduler and checkpoints with optimizer state', () => {
+  it('steps the scheduler once per epoch, or with the monitored value', async () => {
+    const { lrScheduler } = await import('../src/index.js');
+    const data = xorData(32, 13);
+    const model = new TinyMlp(2, 4, 2);
+    const calls: (number | undefined)[] = [];
+    const scheduler = { step: (m?: number) => calls.push(m) };
+    await lastValueFrom(
+      fit(model, {
+        optimizer: new PlainSgd(model.parameters(), 0.1),
+        loss: crossEntropy,
+        data: batches(data, 8),
+        epochs: 3,
+      }).pipe(lrScheduler(scheduler)),
+    );
+    expect(calls).toEqual([undefined, undefined, undefined]);
+    const seen: number[] = [];
+    await lastValueFrom(
+      fit(model, {
+        optimizer: new PlainSgd(model.parameters(), 0.1),
+        loss: crossEntropy,
+        data: batches(data, 8),
+        epochs: 2,
+      }).pipe(
+        tap((e) => {
+          if (e.type === 'epochEnd') seen.push(e.loss);
+        }),
+        lrScheduler({ step: (m?: number) => calls.push(m) }, { monitor: 'loss' }),
+      ),
+    );
+    expect(calls.slice(3)).toEqual(seen);
+    model.dispose();
+  });
+});

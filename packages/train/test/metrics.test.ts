@@ -138,4 +138,28 @@ describe('evaluate, predict and checkpoints', () => {
     expect(Array.from(tensors.w1!.dataSync())).toEqual(Array.from(model.w1.dataSync()));
     model.dispose();
   });
+
+  it('modelCheckpoint also writes the optimizer state beside the weights', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'myelin-ckpt-'));
+    const data = xorData(16, 14);
+    const model = new TinyMlp(2, 4, 2);
+    const opt = new PlainSgd(model.parameters(), 0.1);
+    const momentum = tensor([1, 2, 3]);
+    const stateful = {
+      stateDict: () => ({ state: { 0: { step: 2, momentum } }, paramGroups: [{ lr: opt.lr }] }),
+    };
+    await lastValueFrom(
+      fit(model, { optimizer: opt, loss: crossEntropy, data: batches(data, 8), epochs: 1 }).pipe(
+        modelCheckpoint(dir, { model, optimizer: stateful, name: 'ck' }),
+      ),
+    );
+    expect(readdirSync(dir).sort()).toEqual(['ck.optim.json', 'ck.safetensors']);
+    const state = JSON.parse(readFileSync(join(dir, 'ck.optim.json'), 'utf8'));
+    expect(state).toEqual({
+      state: { 0: { step: 2, momentum: { shape: [3], dtype: 'float32', data: [1, 2, 3] } } },
+      paramGroups: [{ lr: 0.1 }],
+    });
+    momentum.dispose();
+    model.dispose();
+  });
 });
