@@ -16,8 +16,8 @@ import { fileURLToPath } from 'node:url';
 import type { BenchLibrary, ConvDims, Prepared } from './cases.js';
 import { maxRelDiff, measure, randomValues, type Timing } from './harness.js';
 import { loadMyelin } from './libs/myelin.js';
-import { loadTfjs } from './libs/tfjs.js';
 import { runWasmBench } from './libs/myelin-wasm.js';
+import { loadTfjs } from './libs/tfjs.js';
 import { runTraining } from './training.js';
 
 interface BenchCase {

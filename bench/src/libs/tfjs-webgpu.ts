@@ -31,8 +31,10 @@ function load<T>(specifier: string): Promise<T> {
 async function ensureNavigatorGpu(): Promise<void> {
   const g = globalThis as { navigator?: { gpu?: unknown } };
   if (g.navigator?.gpu) return;
+  // Typed locally: the bench does not depend on @webgpu/types.
+  type AdapterOptions = Record<string, unknown>;
   const { create, globals } = await load<{
-    create(flags: string[]): GPU;
+    create(flags: string[]): { requestAdapter(o?: AdapterOptions): Promise<unknown> };
     globals: Record<string, unknown>;
   }>('webgpu');
   for (const [k, v] of Object.entries(globals)) if (!(k in globalThis)) Object.assign(globalThis, { [k]: v });
@@ -40,7 +42,7 @@ async function ensureNavigatorGpu(): Promise<void> {
   if (linux) process.env.EGL_PLATFORM ??= 'surfaceless';
   const gpu = create(linux ? ['backend=opengl'] : []);
   const shim = {
-    requestAdapter: (o: GPURequestAdapterOptions = {}) =>
+    requestAdapter: (o: AdapterOptions = {}) =>
       gpu.requestAdapter(linux ? { ...o, featureLevel: 'compatibility' } : o),
     getPreferredCanvasFormat: () => 'rgba8unorm' as const,
   };
@@ -73,6 +75,8 @@ function prepared(op: () => tf.Tensor, inputs: tf.Tensor[], toMyelin = (v: Float
 export async function loadTfjsWebGpu(): Promise<GpuBenchLibrary | string> {
   try {
     await ensureNavigatorGpu();
+    // Gradients for the training case: tfjs-layers registers tfjs-core's gradient functions.
+    await load('@tensorflow/tfjs-layers');
     await load('@tensorflow/tfjs-backend-webgpu');
     if (!(await tf.setBackend('webgpu'))) return 'tfjs-backend-webgpu did not initialise';
     await tf.ready();
@@ -93,7 +97,11 @@ export async function loadTfjsWebGpu(): Promise<GpuBenchLibrary | string> {
       const { batch: n, inChannels: c, height: h, width: wd, outChannels: o, kernel: k } = d;
       const tx = tf.tensor4d(nchwToNhwc(x, n, c, h, wd), [n, h, wd, c]);
       const tw = tf.tensor4d(oihwToHwio(w, o, c, k, k), [k, k, c, o]);
-      return prepared(() => tf.conv2d(tx, tw, 1, 'same'), [tx, tw], (v) => nhwcToNchw(v, n, o, h, wd));
+      return prepared(
+        () => tf.conv2d(tx, tw, 1, 'same'),
+        [tx, tw],
+        (v) => nhwcToNchw(v, n, o, h, wd),
+      );
     },
     mlpTraining(c, data) {
       const dense = (i: number, o: number) => [
@@ -107,10 +115,17 @@ export async function loadTfjsWebGpu(): Promise<GpuBenchLibrary | string> {
         const n = Math.min(c.batch, c.samples - s);
         const x = tf.tensor2d(data.images.subarray(s * 784, (s + n) * 784), [n, 784]);
         const y = tf.oneHot(tf.tensor1d(data.labels.subarray(s, s + n), 'int32'), 10) as tf.Tensor2D;
-        batches.push({ x, y: y.toFloat() as tf.Tensor2D });
+        batches.push({ x, y: tf.cast(y, 'float32') });
         y.dispose();
       }
-      const [w1, b1, w2, b2, w3, b3] = params as [tf.Variable, tf.Variable, tf.Variable, tf.Variable, tf.Variable, tf.Variable];
+      const [w1, b1, w2, b2, w3, b3] = params as [
+        tf.Variable,
+        tf.Variable,
+        tf.Variable,
+        tf.Variable,
+        tf.Variable,
+        tf.Variable,
+      ];
       const loss = (x: tf.Tensor2D, y: tf.Tensor2D) => () => {
         const h1 = tf.relu(tf.add(tf.matMul(x, w1), b1));
         const h2 = tf.relu(tf.add(tf.matMul(h1, w2), b2));
