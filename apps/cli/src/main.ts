@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadSafetensors, type Module, manualSeed, memory, type Tensor } from '@myelin/core';
+import { loadSafetensors, type Module, manualSeed, type Tensor } from '@myelin/core';
 import { DataLoader, type ImageSet, imageDataset } from '@myelin/data';
 import { loadFashionMnist, loadMnist } from '@myelin/data/node';
 import { crossEntropy } from '@myelin/nn';
