@@ -17,6 +17,7 @@ import type { BenchLibrary, ConvDims, Prepared } from './cases.js';
 import { maxRelDiff, measure, randomValues, type Timing } from './harness.js';
 import { loadMyelin } from './libs/myelin.js';
 import { runWasmBench } from './libs/myelin-wasm.js';
+import { runWebGpuBench } from './libs/myelin-webgpu.js';
 import { loadTfjs } from './libs/tfjs.js';
 import { runTraining } from './training.js';
 
@@ -168,6 +169,8 @@ async function main(): Promise<void> {
   // Last: it switches TF.js's global backend and Myelin's active backend to wasm.
   console.log('\nwasm backends, 2 threads asked of each:');
   const wasm = await runWasmBench({ threads: 2, minTimeMs, filter });
+  console.log('\nwebgpu backends on the same adapter (software here unless a GPU is present):');
+  const webgpu = await runWebGpuBench({ minTimeMs, filter });
 
   const path = fileURLToPath(new URL('../results/latest.json', import.meta.url));
   mkdirSync(dirname(path), { recursive: true });
@@ -181,6 +184,7 @@ async function main(): Promise<void> {
     results,
     training,
     wasm,
+    webgpu,
   };
   writeFileSync(path, `${JSON.stringify(report, null, 2)}\n`);
   console.log(`\nwrote ${path}`);

@@ -2,13 +2,14 @@ import { type Backend, registeredBackends, use } from '@myelin/core';
 import { BACKENDS, unknown } from './models.js';
 
 /**
- * Import a backend package by name and make it the active backend. 'best' tries webgpu, wasm,
- * then cpu, taking the first that starts.
+ * Import a backend package by name and make it the active backend. 'best' tries wasm, then cpu:
+ * in Node, webgpu runs only when asked for (`--backend webgpu`), since without a GPU Dawn falls
+ * back to a software renderer that is far slower than wasm.
  */
 export async function selectBackend(name: string): Promise<Backend> {
   if (name === 'best') {
     const errors: string[] = [];
-    for (const b of ['webgpu', 'wasm', 'cpu']) {
+    for (const b of ['wasm', 'cpu']) {
       try {
         return await selectBackend(b);
       } catch (e) {

@@ -21,7 +21,7 @@ main(positionals, values).then(
     process.exitCode = code;
   },
   (e: unknown) => {
-    console.error(`myelin: ${(e as Error).message}`);
+    console.error(`myelin: ${process.env.MYELIN_DEBUG ? (e as Error).stack : (e as Error).message}`);
     process.exitCode = 1;
   },
 );

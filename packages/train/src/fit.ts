@@ -1,7 +1,7 @@
 import { type Module, noGrad, scope, type Tensor } from '@myelin/core';
 import { Observable } from 'rxjs';
 import type { TrainEvent } from './events.js';
-import type { Metric } from './metrics.js';
+import { hostValues, type Metric } from './metrics.js';
 
 /** One batch: `{ x, y }` or `[x, y]`. Tensors handed to `fit` are disposed by it after use. */
 export type Batch = { x: Tensor; y: Tensor } | readonly [Tensor, Tensor];
@@ -109,7 +109,7 @@ export function fit<M extends Module>(model: M, options: FitOptions<M>): Observa
             break;
           }
           const n = x.shape[0] ?? 1;
-          const lossValue = scope(() => {
+          const { loss, pred } = scope(() => {
             options.optimizer.zeroGrad();
             const pred = forward(model, x);
             const loss = options.loss(pred, y);
@@ -120,13 +120,16 @@ export function fit<M extends Module>(model: M, options: FitOptions<M>): Observa
             }
             loss.backward();
             options.optimizer.step();
-            if (batchMetrics) {
-              noGrad(() => {
-                for (const m of metrics) m.update(pred, y);
-              });
-            }
-            return loss.item();
+            return { loss, pred: batchMetrics && metrics.length ? pred : null };
           });
+          // Asynchronous reads: the sync point for deferred backends, and no readSync needed.
+          const lossValue = (await loss.data())[0]!;
+          loss.dispose();
+          if (pred) {
+            const [pv, yv] = await Promise.all([pred.data(), y.data()]);
+            for (const m of metrics) m.update(hostValues(pv, pred.shape), hostValues(yv, y.shape));
+            pred.dispose();
+          }
           x.dispose();
           y.dispose();
           if (!Number.isFinite(lossValue)) {
@@ -209,13 +212,17 @@ export async function evaluate<M extends Module>(
     for await (const b of data as AsyncIterable<Batch>) {
       const [x, y] = unpack(b);
       const n = x.shape[0] ?? 1;
-      const l = noGrad(() =>
+      const { pred, loss } = noGrad(() =>
         scope(() => {
           const pred = forward(model, x);
-          for (const m of metrics) m.update(pred, y);
-          return options.loss ? options.loss(pred, y).item() : 0;
+          return { pred, loss: options.loss ? options.loss(pred, y) : null };
         }),
       );
+      const [pv, yv, lv] = await Promise.all([pred.data(), y.data(), loss?.data()]);
+      for (const m of metrics) m.update(hostValues(pv, pred.shape), hostValues(yv, y.shape));
+      const l = lv ? lv[0]! : 0;
+      pred.dispose();
+      loss?.dispose();
       x.dispose();
       y.dispose();
       samples += n;

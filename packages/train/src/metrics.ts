@@ -1,4 +1,23 @@
-import type { Tensor, TypedArray } from '@myelin/core';
+import type { TypedArray } from '@myelin/core';
+
+/**
+ * What a metric reads: a Tensor, or host values already read from one (`fit` reads predictions
+ * asynchronously, so metrics work on backends without synchronous reads, such as WebGPU).
+ */
+export interface MetricInput {
+  readonly shape: readonly number[];
+  readonly rank: number;
+  readonly size: number;
+  dataSync(): TypedArray;
+}
+
+type Tensor = MetricInput;
+
+/** Host values with a tensor's shape, as a MetricInput. */
+export function hostValues(values: TypedArray, shape: readonly number[]): MetricInput {
+  const size = shape.reduce((a, b) => a * b, 1);
+  return { shape, rank: shape.length, size, dataSync: () => values };
+}
 
 /**
  * A streaming metric: `update` with each batch's predictions and targets (a host read), `compute`

@@ -15,7 +15,13 @@ function checkIndex(op: string, index: Tensor): Tensor {
 function checkBounds(op: string, index: Tensor, n: number, what: string): void {
   // Needs a synchronous read; backends that cannot do one check (or clamp) in their kernels.
   if (index.backend.canReadSync === false) return;
-  const v = index.dataSync();
+  let v: ArrayLike<number>;
+  try {
+    v = index.dataSync();
+  } catch {
+    // This backend cannot read this tensor synchronously (WebGPU): its kernels clamp instead.
+    return;
+  }
   for (let i = 0; i < v.length; i++) {
     const k = v[i]!;
     if (k < 0 || k >= n) throw new RangeError(`${op}: index ${k} is out of range for ${what} of size ${n}`);
@@ -51,7 +57,7 @@ export function gather(x: Tensor, axis: number, index: Tensor): Tensor {
   return apply('Gather', [x, idx], { axis: a }, [{ shape: idx.shape, dtype: x.dtype }])[0]!;
 }
 defineGrad('Gather', ({ dys, inputs, attrs }) => [
-  scatterAdd(zerosLike(inputs[0]!), attrs.axis, inputs[1]!, dys[0]!),
+  scatterAddTrusted(zerosLike(inputs[0]!), attrs.axis, inputs[1]!, dys[0]!),
   null,
 ]);
 
@@ -80,7 +86,7 @@ defineGrad('IndexSelect', ({ dys, inputs, attrs }) => {
   const dy = dys[0]!;
   const shape = dy.shape.map((_, i) => (i === attrs.axis ? idx.size : 1));
   const full = broadcastTo(reshape(idx, shape), dy.shape);
-  return [scatterAdd(zerosLike(x), attrs.axis, full, dy), null];
+  return [scatterAddTrusted(zerosLike(x), attrs.axis, full, dy), null];
 });
 
 /** torch.scatter: a copy of `x` with `src` written at `index` along `axis`. */
@@ -98,7 +104,10 @@ export function scatter(x: Tensor, axis: number, index: Tensor, src: TensorLike)
 defineGrad('Scatter', ({ dys, inputs, attrs }) => {
   const [, idx, src] = inputs as [Tensor, Tensor, Tensor];
   const dy = dys[0]!;
-  return [scatter(dy, attrs.axis, idx, 0), null, padTo(gather(dy, attrs.axis, idx), src)];
+  const zero = apply('Scatter', [dy, idx, full(idx.shape, 0, { dtype: dy.dtype })], { axis: attrs.axis }, [
+    { shape: dy.shape, dtype: dy.dtype },
+  ])[0]!;
+  return [zero, null, padTo(gatherTrusted(dy, attrs.axis, idx), src)];
 });
 
 /** torch.scatter_add: a copy of `x` with `src` added at `index` along `axis`. */
@@ -110,10 +119,23 @@ export function scatterAdd(x: Tensor, axis: number, index: Tensor, src: Tensor):
   checkBounds('scatterAdd', idx, x.shape[a]!, `dim ${a}`);
   return apply('ScatterAdd', [x, idx, s], { axis: a }, [{ shape: x.shape, dtype: x.dtype }])[0]!;
 }
+/**
+ * scatterAdd without the host-side bounds check, for gradient rules whose indices are valid by
+ * construction (they came from a forward op that checked them, or from Sort/TopK): no sync read.
+ */
+function scatterAddTrusted(x: Tensor, axis: number, index: Tensor, src: Tensor): Tensor {
+  return apply('ScatterAdd', [x, index, src], { axis }, [{ shape: x.shape, dtype: x.dtype }])[0]!;
+}
+
 defineGrad('ScatterAdd', ({ dys, inputs, attrs }) => {
   const [, idx, src] = inputs as [Tensor, Tensor, Tensor];
-  return [dys[0]!, null, padTo(gather(dys[0]!, attrs.axis, idx), src)];
+  return [dys[0]!, null, padTo(gatherTrusted(dys[0]!, attrs.axis, idx), src)];
 });
+
+/** gather without the host-side bounds check (indices already checked by the forward op). */
+function gatherTrusted(x: Tensor, axis: number, index: Tensor): Tensor {
+  return apply('Gather', [x, index], { axis }, [{ shape: index.shape, dtype: x.dtype }])[0]!;
+}
 
 /** Gradients for src where index is smaller than src: zero-fill to src's shape. */
 function padTo(g: Tensor, src: Tensor): Tensor {
@@ -158,7 +180,7 @@ export function sort(x: Tensor, options: SortOptions = {}): [Tensor, Tensor] {
   return [v!, i!];
 }
 defineGrad('Sort', ({ dys, inputs, outputs, attrs }) => [
-  scatterAdd(zerosLike(inputs[0]!), attrs.axis, outputs[1]!, dys[0]!),
+  scatterAddTrusted(zerosLike(inputs[0]!), attrs.axis, outputs[1]!, dys[0]!),
 ]);
 
 export function argsort(x: Tensor, options: SortOptions = {}): Tensor {
@@ -188,7 +210,7 @@ export function topk(
 }
 defineGrad('TopK', ({ dys, inputs, outputs }) => {
   const x = inputs[0]!;
-  return [scatterAdd(zerosLike(x), x.rank - 1, outputs[1]!, dys[0]!)];
+  return [scatterAddTrusted(zerosLike(x), x.rank - 1, outputs[1]!, dys[0]!)];
 });
 
 /** Running sum along `axis`. */

@@ -1,0 +1,157 @@
+import type { Backend, BackendMemory, DataId, DType, KernelTable, TypedArray } from '@myelin/core';
+import { type AcquiredDevice, acquireDevice, type WebGpuOptions } from './device.js';
+import { type GpuKernel, type GpuKernelTable, HOST_COPY_LIMIT, unbox } from './kernel.js';
+import { convKernels } from './kernels/conv.js';
+import { elementwiseKernels } from './kernels/elementwise.js';
+import { indexingKernels } from './kernels/indexing.js';
+import { matmulKernels } from './kernels/matmul.js';
+import { reduceKernels } from './kernels/reduce.js';
+import { shapeKernels } from './kernels/shape.js';
+import { GpuData, Runtime } from './runtime.js';
+
+/** Every WebGPU kernel, by name. */
+const GPU_KERNELS: GpuKernelTable = {
+  ...elementwiseKernels,
+  ...reduceKernels,
+  ...matmulKernels,
+  ...shapeKernels,
+  ...indexingKernels,
+  ...convKernels,
+};
+
+/**
+ * The WebGPU backend: every tensor is a pooled GPU buffer, kernels are WGSL compute shaders
+ * dispatched into a batched command encoder, and `read` (core's `data()`) is the sync point that
+ * submits the batch and maps a staging buffer.
+ *
+ * @example
+ * import { use, tensor } from '@myelin/core';
+ * import { webgpuBackend } from '@myelin/backend-webgpu';
+ * await use(webgpuBackend());
+ * const y = tensor([1, 2, 3]).mul(2);
+ * console.log(await y.data());
+ */
+export class WebGpuBackend implements Backend {
+  readonly name = 'webgpu';
+  readonly kernels: KernelTable;
+  readonly rt: Runtime;
+  readonly adapterInfo: string;
+  private readonly live = new Set<GpuData>();
+  private bytes = 0;
+
+  constructor(private readonly acquired: AcquiredDevice) {
+    this.rt = new Runtime(acquired.device);
+    this.adapterInfo = acquired.adapterInfo;
+    const table: Record<string, unknown> = {};
+    for (const [name, kernel] of Object.entries(GPU_KERNELS)) {
+      const run = kernel as GpuKernel<unknown>;
+      table[name] = (args: Parameters<typeof run>[1]): DataId[] => {
+        const outs = run(this.rt, args);
+        for (const o of outs) this.adopt(o);
+        return outs;
+      };
+    }
+    this.kernels = table as KernelTable;
+  }
+
+  get device(): GPUDevice {
+    return this.acquired.device;
+  }
+
+  write(values: TypedArray, dtype: DType): DataId {
+    const n = values.length;
+    let words: Float32Array | Int32Array | Uint32Array;
+    if (dtype === 'float32') words = values instanceof Float32Array ? values : Float32Array.from(values);
+    else if (dtype === 'int32') words = values instanceof Int32Array ? values : Int32Array.from(values);
+    else words = Uint32Array.from(values, (v) => (v !== 0 ? 1 : 0));
+    const buffer = this.rt.newBuffer(n * 4);
+    if (n > 0) this.device.queue.writeBuffer(buffer, 0, words.buffer, words.byteOffset, n * 4);
+    const data = new GpuData(buffer, n, dtype);
+    if (dtype !== 'float32' && n <= HOST_COPY_LIMIT) {
+      data.host = dtype === 'int32' ? Int32Array.from(words) : Uint8Array.from(words);
+    }
+    return this.adopt(data);
+  }
+
+  async read(dataId: DataId): Promise<TypedArray> {
+    const data = unbox(dataId);
+    if (data.length === 0) return emptyOf(data.dtype);
+    const bytes = await this.rt.readBytes(data.buffer as GPUBuffer, data.length * 4);
+    if (data.dtype === 'float32') return new Float32Array(bytes);
+    if (data.dtype === 'int32') return new Int32Array(bytes);
+    return Uint8Array.from(new Uint32Array(bytes));
+  }
+
+  /**
+   * WebGPU reads are asynchronous (buffer mapping resolves on the event loop, and neither browsers
+   * nor the `webgpu` package can block on it), so only handles with a host copy (small int32/bool
+   * tensors written from the host, or moved by transpose/slice/broadcast/concat/cast from one:
+   * indices and masks) read synchronously. Anything else says to use `await t.data()`.
+   */
+  readSync(dataId: DataId): TypedArray {
+    const data = unbox(dataId);
+    if (data.length === 0) return emptyOf(data.dtype);
+    if (data.host) return data.host;
+    throw new Error(
+      'webgpu backend: synchronous reads (dataSync, arraySync, item, toString) are not possible on WebGPU; use `await t.data()` or `await t.array()`',
+    );
+  }
+
+  free(dataId: DataId): void {
+    if (!(dataId instanceof GpuData) || dataId.buffer === null) return;
+    this.rt.retire(dataId.buffer);
+    this.bytes -= dataId.length * 4;
+    dataId.buffer = null;
+    dataId.host = null;
+    this.live.delete(dataId);
+  }
+
+  memory(): BackendMemory & { pooledBytes: number; allocatedBytes: number; pipelines: number } {
+    return {
+      handles: this.live.size,
+      bytes: this.bytes,
+      pooledBytes: this.rt.pool.pooledBytes,
+      allocatedBytes: this.rt.pool.allocatedBytes,
+      pipelines: this.rt.pipelineCount,
+    };
+  }
+
+  supports(dtype: DType): boolean {
+    return dtype === 'float32' || dtype === 'int32' || dtype === 'bool';
+  }
+
+  async sync(): Promise<void> {
+    await this.rt.sync();
+  }
+
+  dispose(): void {
+    for (const d of this.live) {
+      if (d.buffer) this.rt.retire(d.buffer);
+      d.buffer = null;
+    }
+    this.live.clear();
+    this.bytes = 0;
+    this.rt.flush();
+    this.rt.pool.trim();
+    if (this.acquired.owned) this.device.destroy();
+  }
+
+  private adopt(data: GpuData): GpuData {
+    this.live.add(data);
+    this.bytes += data.length * 4;
+    return data;
+  }
+}
+
+function emptyOf(dtype: DType): TypedArray {
+  return dtype === 'float32'
+    ? new Float32Array(0)
+    : dtype === 'int32'
+      ? new Int32Array(0)
+      : new Uint8Array(0);
+}
+
+/** Open a GPU device (browser: `navigator.gpu`; Node: the `webgpu` package) and make a backend on it. */
+export async function webgpuBackend(options: WebGpuOptions = {}): Promise<WebGpuBackend> {
+  return new WebGpuBackend(await acquireDevice(options));
+}
