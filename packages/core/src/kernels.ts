@@ -170,7 +170,19 @@ export interface KernelAttrs extends Record<UnaryPrimitive | BinaryPrimitive, No
   HardSwish: NoAttrs;
   Softmax: { axis: number };
   LogSoftmax: { axis: number };
+  /**
+   * Normalise each contiguous run of `size` elements (the trailing dims of layer norm) to zero mean
+   * and unit biased variance: (x − mean) / sqrt(var + eps). No affine part.
+   */
+  LayerNorm: { size: number; eps: number };
+  /**
+   * inputs [x, bias (1-D, length x.shape[axis])] → activation(x + bias broadcast along `axis`): the
+   * epilogue of a linear or convolution layer.
+   */
+  BiasAct: { axis: number; activation: BiasActivation };
 }
+
+export type BiasActivation = 'none' | 'relu' | 'gelu' | 'tanh' | 'sigmoid' | 'silu';
 
 export type KernelName = keyof KernelAttrs;
 
@@ -242,6 +254,8 @@ export const COMPOSITES: readonly KernelName[] = [
   'HardSwish',
   'Softmax',
   'LogSoftmax',
+  'LayerNorm',
+  'BiasAct',
 ];
 
 /** Dtypes a kernel is asked to handle; e.g. Add may see float32 or int32 (core casts bool first). */

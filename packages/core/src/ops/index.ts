@@ -66,6 +66,7 @@ export const {
   batchNorm,
   bernoulli,
   bernoulliMask,
+  biasAct,
   broadcastTo,
   cast,
   ceil,

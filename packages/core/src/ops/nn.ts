@@ -1,9 +1,26 @@
 import { apply, defineGrad, stopGradient } from '../autograd.js';
-import type { Conv2dAttrs, Pool2dAttrs } from '../kernels.js';
+import type { BiasActivation, Conv2dAttrs, Pool2dAttrs } from '../kernels.js';
 import { fmtShape, normAxis } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { tensor, zerosLike } from './creation.js';
-import { add, cast, composite, div, exp, log as logOf, mul, rsqrt, sub } from './elementwise.js';
+import {
+  add,
+  cast,
+  composite,
+  div,
+  erf,
+  exp,
+  gelu,
+  greater,
+  log as logOf,
+  mul,
+  relu,
+  rsqrt,
+  sigmoid,
+  silu,
+  sub,
+  tanh,
+} from './elementwise.js';
 import { indexSelect } from './indexing.js';
 import { matmul } from './linalg.js';
 import { bernoulliMask, type Seed } from './random.js';
@@ -494,13 +511,94 @@ export function layerNorm(
   }
   const axes = ns.map((_, i) => x.rank - ns.length + i);
   const xf = cast(x, 'float32');
-  const mu = mean(xf, axes, { keepdims: true });
-  const v = variance(xf, axes, { keepdims: true, correction: 0 });
-  let y = mul(sub(xf, mu), rsqrt(add(v, options.eps ?? 1e-5)));
+  const eps = options.eps ?? 1e-5;
+  const size = ns.reduce((a, b) => a * b, 1);
+  let y = composite('LayerNorm', [xf], { size, eps }, 'float32', () => {
+    const mu = mean(xf, axes, { keepdims: true });
+    const v = variance(xf, axes, { keepdims: true, correction: 0 });
+    return mul(sub(xf, mu), rsqrt(add(v, eps)));
+  });
   if (options.weight) y = mul(y, options.weight);
   if (options.bias) y = add(y, options.bias);
   return y;
 }
+
+// d/dx of (x − μ)/σ over a row: (dy − mean(dy) − y · mean(dy · y)) / σ.
+defineGrad('LayerNorm', ({ dys, inputs, outputs, attrs }) => {
+  const x = inputs[0]!;
+  const rows = [x.size / attrs.size, attrs.size];
+  const y = reshape(outputs[0]!, rows);
+  const dy = reshape(dys[0]!, rows);
+  const rstd = rsqrt(add(variance(reshape(x, rows), 1, { keepdims: true, correction: 0 }), attrs.eps));
+  const g = mul(
+    sub(sub(dy, mean(dy, 1, { keepdims: true })), mul(y, mean(mul(dy, y), 1, { keepdims: true }))),
+    rstd,
+  );
+  return [reshape(g, x.shape)];
+});
+
+const BIAS_ACTS: Record<
+  BiasActivation,
+  { f: (z: Tensor) => Tensor; d: (z: Tensor, y: Tensor) => Tensor | number }
+> = {
+  none: { f: (z) => z, d: () => 1 },
+  relu: { f: (z) => relu(z), d: (z) => cast(greater(z, 0), 'float32') },
+  tanh: { f: (z) => tanh(z), d: (_z, y) => sub(1, mul(y, y)) },
+  sigmoid: { f: (z) => sigmoid(z), d: (_z, y) => mul(y, sub(1, y)) },
+  gelu: {
+    f: (z) => gelu(z),
+    d: (z) =>
+      add(
+        mul(add(erf(mul(z, Math.SQRT1_2)), 1), 0.5),
+        mul(z, mul(exp(mul(mul(z, z), -0.5)), 1 / Math.sqrt(2 * Math.PI))),
+      ),
+  },
+  silu: {
+    f: (z) => silu(z),
+    d: (z) => {
+      const s = sigmoid(z);
+      return mul(s, add(mul(z, sub(1, s)), 1));
+    },
+  },
+};
+
+/**
+ * activation(x + bias), the bias broadcast along `axis` (default: the last; 1 for NCHW
+ * convolutions): the epilogue of a linear or convolution layer, one fused kernel where the backend
+ * has it. Activations: 'none', 'relu', 'gelu' (exact), 'tanh', 'sigmoid', 'silu'.
+ */
+export function biasAct(
+  x: Tensor,
+  bias: Tensor,
+  options: { axis?: number; activation?: BiasActivation } = {},
+): Tensor {
+  const activation = options.activation ?? 'none';
+  if (!(activation in BIAS_ACTS)) {
+    throw new RangeError(
+      `biasAct: unknown activation '${activation}' (expected ${Object.keys(BIAS_ACTS).join(', ')})`,
+    );
+  }
+  const xf = cast(x, 'float32');
+  const axis = normAxis('biasAct', options.axis ?? -1, xf.rank);
+  if (bias.rank !== 1 || bias.shape[0] !== xf.shape[axis]) {
+    throw new RangeError(
+      `biasAct: bias must have shape [${xf.shape[axis]}] (dim ${axis} of ${fmtShape(xf.shape)}), got ${fmtShape(bias.shape)}`,
+    );
+  }
+  const bf = cast(bias, 'float32');
+  const bshape = xf.shape.map((d, i) => (i === axis ? d : 1));
+  return composite('BiasAct', [xf, bf], { axis, activation }, 'float32', () =>
+    BIAS_ACTS[activation].f(add(xf, reshape(bf, bshape))),
+  );
+}
+defineGrad('BiasAct', ({ dys, inputs, outputs, attrs, needs }) => {
+  const [x, b] = inputs as [Tensor, Tensor];
+  const bshape = x.shape.map((d, i) => (i === attrs.axis ? d : 1));
+  const z = add(x, reshape(b, bshape));
+  const g = mul(dys[0]!, BIAS_ACTS[attrs.activation].d(z, outputs[0]!));
+  const others = x.shape.map((_, i) => i).filter((i) => i !== attrs.axis);
+  return [needs[0] ? g : null, needs[1] ? reshape(sum(g, others), b.shape) : null];
+});
 
 /** Zero each element with probability `p` and scale the rest by 1/(1−p) (inverted dropout). */
 export function dropout(x: Tensor, p: number, options: { training?: boolean; seed?: Seed } = {}): Tensor {
