@@ -51,7 +51,9 @@ describe('the backend SPI', () => {
     const e = [1, 2, 3].map(Math.exp);
     const s = e[0]! + e[1]! + e[2]!;
     const got = y.dataSync();
-    e.forEach((v, i) => expect(got[i]).toBeCloseTo(v / s, 6));
+    e.forEach((v, i) => {
+      expect(got[i]).toBeCloseTo(v / s, 6);
+    });
   });
 
   it('tensors move to the active backend when an op needs them, and memory() counts per backend', async () => {
