@@ -1,4 +1,4 @@
-"""Neural-net primitive fixtures: softmax, convolutions, pooling, unfold, normalisation."""
+"""Neural-net primitive fixtures: softmax, convolutions, pooling, unfold, normalisation, bias + activation."""
 
 from __future__ import annotations
 
@@ -48,7 +48,50 @@ def nn() -> Family:
     # dropout with training off is deterministic: the identity (random masks are not fixture-tested).
     x = fam.randn(2, 3)
     fam.case("eval is the identity", "dropout", [x], lambda a: F.dropout(a, 0.5, False), {"p": 0.5, "training": False})
+
+    _bias_act(fam)
     return fam
+
+
+BIAS_ACTS = {
+    "none": lambda z: z,
+    "relu": torch.relu,
+    "gelu": F.gelu,  # the exact (erf) form
+    "tanh": torch.tanh,
+    "sigmoid": torch.sigmoid,
+    "silu": F.silu,
+}
+
+
+def _bias_act(fam: Family) -> None:
+    """biasAct(x, bias, {axis, activation}) = act(x + bias broadcast along axis); gradients for both."""
+
+    def ref(x, b, a):
+        axis = a.get("axis", -1) % x.dim()
+        shape = [x.shape[d] if d == axis else 1 for d in range(x.dim())]
+        return BIAS_ACTS[a.get("activation", "none")](x + b.view(shape))
+
+    # Small enough for the finite-difference check: one [N, C] and one [N, C, H, W] case.
+    fd = {"[4,5] axis=-1 tanh", "[2,3,2,2] axis=1 gelu"}
+    for act in BIAS_ACTS:
+        for name, xs, axis in (
+            (f"[4,5] axis=-1 {act}", (4, 5), -1),
+            (f"[2,3,4,4] axis=1 {act}", (2, 3, 4, 4), 1),
+        ):
+            a = {"axis": axis, "activation": act}
+            inputs = [fam.randn(*xs, scale=2), fam.randn(xs[axis])]
+            gc = True if name in fd else (False if act == "relu" else None)
+            fam.case(name, "biasAct", inputs, lambda x, b, a=a: ref(x, b, a), a, gradcheck=gc)
+    for name, xs, a in (
+        ("[3,4] defaults (axis -1, no activation)", (3, 4), {}),
+        ("[2,3,2,2] axis=1 gelu", (2, 3, 2, 2), {"axis": 1, "activation": "gelu"}),
+        ("[5,3] axis=0 silu", (5, 3), {"axis": 0, "activation": "silu"}),
+        ("[2,3,5] axis=1 sigmoid", (2, 3, 5), {"axis": 1, "activation": "sigmoid"}),
+    ):
+        axis = a.get("axis", -1)
+        inputs = [fam.randn(*xs, scale=2), fam.randn(xs[axis])]
+        gc = True if name in fd else None
+        fam.case(name, "biasAct", inputs, lambda x, b, a=a: ref(x, b, a), a, gradcheck=gc)
 
 
 def conv() -> Family:

@@ -2,6 +2,7 @@ import type { Backend, BackendMemory, DataId, DType, KernelTable, TypedArray } f
 import { typedArrayFor } from '@myelin/core';
 import { convKernels } from './conv.js';
 import { elementwiseKernels } from './elementwise.js';
+import { fusedKernels } from './fused.js';
 import { indexingKernels } from './indexing.js';
 import { CpuData, type CpuKernel, type CpuKernelTable, unbox } from './kernel.js';
 import { matmulKernels } from './matmul.js';
@@ -15,6 +16,7 @@ const CPU_KERNELS: CpuKernelTable = {
   ...elementwiseKernels,
   ...reduceKernels,
   ...softmaxKernels,
+  ...fusedKernels,
   ...matmulKernels,
   ...shapeKernels,
   ...indexingKernels,

@@ -50,7 +50,7 @@ const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
 const SQRT1_2 = Math.SQRT1_2;
 
 /** Float formulas (also the fallback for any op an integer table lacks). */
-const FLOAT_UNARY: Record<Exclude<UnaryPrimitive, BoolUnary> | Activation, UnaryLoop> = {
+export const FLOAT_UNARY: Record<Exclude<UnaryPrimitive, BoolUnary> | Activation, UnaryLoop> = {
   Neg: (x, o, n) => {
     for (let i = 0; i < n; i++) o[i] = -x[i];
   },

@@ -69,6 +69,7 @@ export interface OpArgs {
   eps?: number;
   normalizedShape?: number[];
   p?: number;
+  activation?: m.BiasActivation;
 }
 
 /** Calls one of our ops with a case's input tensors (in order) and args. */
@@ -282,6 +283,7 @@ export const OPS: Readonly<Record<string, OpFn>> = {
   batchNorm: ([x, mean, vari, weight, bias], a) =>
     m.batchNorm(x!, mean!, vari!, { weight, bias, training: a.training, eps: a.eps }),
   layerNorm: ([x, weight, bias], a) => m.layerNorm(x!, a.normalizedShape!, { weight, bias, eps: a.eps }),
+  biasAct: ([x, b], a) => m.biasAct(x!, b!, { axis: a.axis as number | undefined, activation: a.activation }),
   embedding: ([i, w]) => m.embedding(i!, w!),
   dropout: ([x], a) => m.dropout(x!, a.p!, { training: a.training }),
 };

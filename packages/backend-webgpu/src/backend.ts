@@ -5,6 +5,7 @@ import { convKernels } from './kernels/conv.js';
 import { elementwiseKernels } from './kernels/elementwise.js';
 import { indexingKernels } from './kernels/indexing.js';
 import { matmulKernels } from './kernels/matmul.js';
+import { nnKernels } from './kernels/nn.js';
 import { reduceKernels } from './kernels/reduce.js';
 import { shapeKernels } from './kernels/shape.js';
 import { GpuData, Runtime } from './runtime.js';
@@ -13,6 +14,7 @@ import { GpuData, Runtime } from './runtime.js';
 const GPU_KERNELS: GpuKernelTable = {
   ...elementwiseKernels,
   ...reduceKernels,
+  ...nnKernels,
   ...matmulKernels,
   ...shapeKernels,
   ...indexingKernels,

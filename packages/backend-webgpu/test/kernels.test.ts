@@ -44,7 +44,7 @@ function expectClose(got: Float32Array[], want: Float32Array[], tol = 1e-4): voi
     for (let i = 0; i < got[k]!.length; i++) {
       worst = Math.max(worst, Math.abs(got[k]![i]! - want[k]![i]!) / (1 + Math.abs(want[k]![i]!)));
     }
-    expect(worst).toBeLessThan(tol);
+    expect(worst, `output ${k}`).toBeLessThan(tol);
   }
 }
 
@@ -87,5 +87,45 @@ describe.skipIf(!gpu)(`webgpu kernels beyond fixture sizes${gpu ? '' : ` (skippe
       ];
     });
     expectClose(g, c, 1e-3);
+  });
+
+  it('layerNorm: rows longer than a workgroup, more rows than a dispatch dimension, and its gradient', async () => {
+    const [g, c] = await both(() => {
+      const x = rn([3, 5000], 12);
+      const w = rn([5000], 13);
+      const b = rn([5000], 14);
+      const y = m.layerNorm(x, [5000], { weight: w, bias: b });
+      const loss = (xx: Tensor) =>
+        m
+          .layerNorm(xx, [7, 13])
+          .mul(rn([7, 13], 15))
+          .sum();
+      const [gx] = m.grad(loss, [0])(rn([5, 7, 13], 16)) as Tensor[];
+      return [y, m.layerNorm(rn([70000, 3], 17), [3], { eps: 0.1 }), m.layerNorm(rn([4, 1], 18), [1]), gx!];
+    });
+    expectClose(g, c, 1e-3);
+  });
+
+  it('biasAct: every activation along axis 0, 1 and last, with gradients for x and bias', async () => {
+    const acts = ['none', 'relu', 'gelu', 'tanh', 'sigmoid', 'silu'] as const;
+    const shape = [2, 5, 13, 11];
+    for (const axis of [0, 1, 3, -1]) {
+      const [g, c] = await both(() => {
+        const x = rn(shape, 19 + axis);
+        const b = rn([shape.at(axis)!], 29 + axis);
+        const out: Tensor[] = [];
+        for (const activation of acts) {
+          out.push(m.biasAct(x, b, { axis, activation }));
+          const w = rn(shape, 39);
+          const [gx, gb] = m.grad(
+            (xx: Tensor, bb: Tensor) => m.biasAct(xx, bb, { axis, activation }).mul(w).sum(),
+            [0, 1],
+          )(x, b) as Tensor[];
+          out.push(gx!, gb!);
+        }
+        return out;
+      });
+      expectClose(g, c, 1e-4);
+    }
   });
 });

@@ -182,6 +182,11 @@ function nanSafe(formula: string, op: string): string {
   return op === 'Sign' ? formula : `select(${formula}, x, isnan_(x))`;
 }
 
+/** The NaN-preserving f32 formula in `x` of a float unary op or activation (for fused kernels). */
+export function floatFormula(op: Exclude<UnaryPrimitive, BoolUnary> | Activation): string {
+  return nanSafe(FLOAT_UNARY[op], op);
+}
+
 function activation<A>(op: Activation, params?: (a: A) => [number, number]): GpuKernel<A> {
   return (rt, args) =>
     runUnary(nanSafe(FLOAT_UNARY[op], op), 'float32', params ? params(args.attrs) : [0, 0])(rt, args);
