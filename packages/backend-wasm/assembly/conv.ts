@@ -95,6 +95,15 @@ function hiColumn(lo: i32, shift: i32, sw: i32, width: i32, outWidth: i32): i32 
   return max(lo, min(outWidth, ceilDiv(width - shift, sw)));
 }
 
+/** Zero floats [from, to) of the row at dst (short runs: the padding columns, or one row). */
+@inline
+function zeroRun(dst: usize, from: i32, to: i32): void {
+  let i = from;
+  const z = f32x4.splat(0);
+  for (; i + 4 <= to; i += 4) v128.store(dst + (<usize>i << 2), z);
+  for (; i < to; i++) store<f32>(dst + (<usize>i << 2), 0);
+}
+
 /** col[tap, (oh - oh0)·OW + ow] for output rows [oh0, oh1) and channels [c0, c1) of the plane block at x. */
 function im2col(x: usize, c0: i32, c1: i32, oh0: i32, oh1: i32, col: usize): void {
   const H = g_h;
@@ -114,13 +123,16 @@ function im2col(x: usize, c0: i32, c1: i32, oh0: i32, oh1: i32, col: usize): voi
           const ih = oh * g_sh - g_top + i * g_dh;
           const dst = ptr(col, row * band + (oh - oh0) * OW);
           if (ih < 0 || ih >= H || hi <= lo) {
-            memory.fill(dst, 0, <usize>OW << 2);
+            zeroRun(dst, 0, OW);
             continue;
           }
           const src = ptr(plane, ih * W + shift);
-          if (lo > 0) memory.fill(dst, 0, <usize>lo << 2);
+          zeroRun(dst, 0, lo);
           if (sw == 1) {
-            memory.copy(dst + (<usize>lo << 2), src + (<usize>lo << 2), <usize>(hi - lo) << 2);
+            // Rows are short (tens of floats): a vector loop beats a memory.copy call.
+            let ow = lo;
+            for (; ow + 4 <= hi; ow += 4) v128.store(dst + (<usize>ow << 2), v128.load(src + (<usize>ow << 2)));
+            for (; ow < hi; ow++) store<f32>(dst + (<usize>ow << 2), load<f32>(src + (<usize>ow << 2)));
           } else if (sw == 2) {
             let ow = lo;
             for (; ow + 4 <= hi; ow += 4) {
@@ -131,7 +143,7 @@ function im2col(x: usize, c0: i32, c1: i32, oh0: i32, oh1: i32, col: usize): voi
           } else {
             for (let ow = lo; ow < hi; ow++) store<f32>(dst + (<usize>ow << 2), load<f32>(ptr(src, ow * sw)));
           }
-          if (hi < OW) memory.fill(dst + (<usize>hi << 2), 0, <usize>(OW - hi) << 2);
+          zeroRun(dst, hi, OW);
         }
         row++;
       }
@@ -187,7 +199,7 @@ function colBytes(): usize {
   return g_pointwise ? 0 : ((<usize>(g_taps * g_rows * g_ow) << 2) + 63) & ~(<usize>63);
 }
 
-/** inputs x (16), w (17) → y (18), zeroed by the host. */
+/** inputs x (16), w (17) → y (18), each item zeroing its part first. */
 export function jobConvForward(args: usize, tid: i32, nt: i32): void {
   readGeometry(args);
   const x = <usize>load<i32>(args, 64);
@@ -209,6 +221,9 @@ export function jobConvForward(args: usize, tid: i32, nt: i32): void {
     const oh0 = band * g_rows;
     const oh1 = min(g_oh, oh0 + g_rows);
     const L = (oh1 - oh0) * g_ow;
+    // Zero this item's part of y here rather than all of y on the host: split over the threads,
+    // and still in cache when the GEMM accumulates into it.
+    for (let o = 0; o < g_og; o++) memory.fill(ptr(y, yOff + o * P + oh0 * g_ow), 0, <usize>L << 2);
     if (g_pointwise) {
       gemm(g_og, L, g_taps, ptr(w, wOff), g_taps, 1, ptr(x, xOff + oh0 * g_ow), P, 1, ptr(y, yOff + oh0 * g_ow), P, gs);
     } else {
@@ -218,7 +233,7 @@ export function jobConvForward(args: usize, tid: i32, nt: i32): void {
   }
 }
 
-/** inputs dy (16), w (17) → dx (18), zeroed by the host. */
+/** inputs dy (16), w (17) → dx (18), each item zeroing its channels first. */
 export function jobConvInput(args: usize, tid: i32, nt: i32): void {
   readGeometry(args);
   const dy = <usize>load<i32>(args, 64);
@@ -243,6 +258,8 @@ export function jobConvInput(args: usize, tid: i32, nt: i32): void {
     const wOff = gi * g_og * g_taps;
     const r0 = c0 * kk;
     const r1 = c1 * kk;
+    // This item's channels of dx are its own: zero them here (split over the threads, and in cache).
+    memory.fill(ptr(dx, xOff + c0 * g_h * g_w), 0, <usize>((c1 - c0) * g_h * g_w) << 2);
     for (let oh0 = 0; oh0 < g_oh; oh0 += g_rows) {
       const oh1 = min(g_oh, oh0 + g_rows);
       const L = (oh1 - oh0) * g_ow;
@@ -259,14 +276,13 @@ export function jobConvInput(args: usize, tid: i32, nt: i32): void {
   }
 }
 
-/** inputs x (16), dy (17) → dw (18) for thread 0, partials (23) for the others; all zeroed here or by the host. */
+/** inputs x (16), dy (17) → dw (18) for thread 0, partials (23) for the others; all zeroed by the host. */
 export function jobConvFilter(args: usize, tid: i32, nt: i32): void {
   readGeometry(args);
   const x = <usize>load<i32>(args, 64);
   const dy = <usize>load<i32>(args, 68);
   const size = g_o * g_taps;
   const dw = tid == 0 ? <usize>load<i32>(args, 72) : ptr(<usize>load<i32>(args, 92), (tid - 1) * size);
-  if (tid > 0) memory.fill(dw, 0, <usize>size << 2);
   const col = <usize>load<i32>(args, 80) + <usize>tid * <usize>load<i32>(args, 84);
   const gs = col + colBytes();
   const bands = (g_oh + g_rows - 1) / g_rows;

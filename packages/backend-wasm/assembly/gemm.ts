@@ -325,8 +325,8 @@ export function gemm(
  *   0 m, 1 n, 2 k, 3 rsa, 4 csa, 5 rsb, 6 csb, 7 ldc, 8 batches, 9 offsets (ptr to batches × 3
  *   byte addresses: a, b, c), 10 scratch, 11 scratch stride per thread, 12 tile rows, 13 tile
  *   columns, 14 task counter.
- * A task is one tile of one product's C (tile rows × tile columns); each thread packs the A rows
- * and B columns of the tiles it claims into its own scratch.
+ * A task is one tile of one product's C (tile rows × tile columns): the thread that claims it
+ * zeroes the tile, then packs the tile's A rows and B columns into its own scratch.
  */
 export function jobMatmul(args: usize, tid: i32, nt: i32): void {
   const m = load<i32>(args);
@@ -355,6 +355,11 @@ export function jobMatmul(args: usize, tid: i32, nt: i32): void {
     const a = <usize>load<i32>(o);
     const b = <usize>load<i32>(o, 4);
     const c = <usize>load<i32>(o, 8);
+    // Zero this tile of C here rather than all of C on the host: split over the threads, and
+    // still in cache when the GEMM accumulates into it.
+    const rows = min(tm, m - i0);
+    const cols = <usize>min(tn, n - j0) << 2;
+    for (let i = 0; i < rows; i++) memory.fill(ptr(c, (i0 + i) * ldc + j0), 0, cols);
     gemm(min(tm, m - i0), min(tn, n - j0), k, ptr(a, i0 * rsa), rsa, csa, ptr(b, j0 * csb), rsb, csb,
       ptr(c, i0 * ldc + j0), ldc, scratch);
   }

@@ -6,10 +6,17 @@
  * Protocol, through a 128-byte control block in the shared memory (two cache lines):
  *   [0] generation — the host bumps it to start a job; idle workers `Atomics.wait` on it
  *   [1] job index, [2] args address, [3] threads taking part, [4] quit flag
- *   [16] done count — each worker adds 1 when its share is finished
- * The host runs share 0 itself, then waits for the done count: `Atomics.wait` where the thread
- * may block (Node's main thread, workers), a spin on `Atomics.load` where it may not (a browser's
- * main thread). Workers spin briefly before sleeping, since kernels come in bursts.
+ *   [16] job state — bits 17-31 the job's generation (mod 2^15), bit 16 "closed", bits 0-15 the
+ *        workers inside the job
+ * A worker that wakes for a job enters it (a compare-and-swap adding 1 to the state, only while
+ * the state carries that job's generation and is not closed), runs its share and leaves
+ * (subtracting 1). The host runs share 0 itself, then closes the job and waits only for the
+ * workers inside it: `Atomics.wait` where the thread may block (Node's main thread, workers), a
+ * spin on `Atomics.load` where it may not (a browser's main thread). Every job splits its work
+ * into tasks claimed from a counter, so once the host's share returns every task is claimed, and
+ * a worker that wakes too late (asleep, or its core busy with other work) has nothing to do: the
+ * host does not wait for it to be scheduled. Workers spin briefly before sleeping, since kernels
+ * come in bursts.
  */
 
 /** Exported thread jobs, by index. Each is `job(args, tid, nt)`. */
@@ -32,7 +39,11 @@ const JOB = 1;
 const ARGS = 2;
 const NT = 3;
 const QUIT = 4;
-const DONE = 16;
+const STATE = 16;
+/** State bit: the host has finished its share; no worker may enter any more. */
+const CLOSED = 1 << 16;
+/** State bits below the generation: the closed bit and the count of workers inside. */
+const LOW = (1 << 17) - 1;
 /** Bytes of the control block. */
 export const CONTROL_BYTES = 128;
 
@@ -55,10 +66,21 @@ function start(data, post) {
     if (now === gen) continue;
     gen = now;
     if (Atomics.load(i32, ${QUIT}) !== 0) break;
+    const tag = (gen & 0x7fff) << 17;
+    let s = Atomics.load(i32, ${STATE});
+    let entered = false;
+    while ((s & ~${LOW}) === tag && (s & ${CLOSED}) === 0) {
+      const prev = Atomics.compareExchange(i32, ${STATE}, s, s + 1);
+      if (prev === s) {
+        entered = true;
+        break;
+      }
+      s = prev;
+    }
+    if (!entered) continue;
     const nt = Atomics.load(i32, ${NT});
     if (tid < nt) fns[Atomics.load(i32, ${JOB})](Atomics.load(i32, ${ARGS}), tid, nt);
-    Atomics.add(i32, ${DONE}, 1);
-    Atomics.notify(i32, ${DONE});
+    if (((Atomics.sub(i32, ${STATE}, 1) - 1) & 0xffff) === 0) Atomics.notify(i32, ${STATE});
   }
 }
 if (typeof require === 'function' && typeof self === 'undefined') {
@@ -184,19 +206,20 @@ export class ThreadPool {
   run(job: number, args: number, nt: number): void {
     const i32 = this.i32;
     this.jobs++;
-    Atomics.store(i32, DONE, 0);
     Atomics.store(i32, JOB, job);
     Atomics.store(i32, ARGS, args);
     Atomics.store(i32, NT, nt);
-    Atomics.add(i32, GEN, 1);
+    const gen = (Atomics.load(i32, GEN) + 1) | 0;
+    // The new state before the new generation: a worker that sees the generation sees its state.
+    Atomics.store(i32, STATE, (gen & 0x7fff) << 17);
+    Atomics.store(i32, GEN, gen);
     Atomics.notify(i32, GEN);
     this.runLocal(job, args, nt);
-    const want = this.workers.length;
+    let state = Atomics.or(i32, STATE, CLOSED) | CLOSED;
     let spins = 0;
-    for (;;) {
-      const done = Atomics.load(i32, DONE);
-      if (done >= want) return;
-      if (this.block && ++spins > 2000) Atomics.wait(i32, DONE, done, 50);
+    while ((state & 0xffff) !== 0) {
+      if (this.block && ++spins > 2000) Atomics.wait(i32, STATE, state, 50);
+      state = Atomics.load(i32, STATE);
     }
   }
 

@@ -29,6 +29,10 @@ for (const threads of [1, 2]) {
       [1, 300, 257],
       [300, 257, 1],
       [513, 257, 129],
+      // Split over the threads: few rows (column tiles, k in five blocks), and bands of rows with
+      // a ragged last band and last strip.
+      [21, 1100, 300],
+      [130, 784, 250],
     ];
     for (const [m, k, n] of matmulCases) {
       for (const [ta, tb] of [

@@ -95,7 +95,7 @@ const conv2d: WasmKernel<Conv2dAttrs> = (rt, { inputs: [x, w], attrs, outputs: [
   const s = convShape(x!.shape, w!.shape, spec!.shape, attrs.groups);
   const out = rt.allocate(s.n * s.o * s.oh * s.ow, 'float32');
   if (out.length === 0) return [out];
-  zero(rt, out.ptr, out.length);
+  // The job zeroes out, item by item.
   const bands = (rows: number) => Math.ceil(s.oh / rows);
   const [args, nt] = convArgs(
     rt,
@@ -113,8 +113,11 @@ const conv2dBackpropInput: WasmKernel<Conv2dAttrs> = (rt, { inputs: [dy, w], att
   const s = convShape(spec!.shape, w!.shape, dy!.shape, attrs.groups);
   const dx = rt.allocate(s.n * s.c * s.h * s.w, 'float32');
   if (dx.length === 0) return [dx];
-  zero(rt, dx.ptr, dx.length);
-  if (s.o === 0 || s.oh * s.ow === 0) return [dx];
+  if (s.o === 0 || s.oh * s.ow === 0) {
+    zero(rt, dx.ptr, dx.length);
+    return [dx];
+  }
+  // The job zeroes dx, item by item.
   const [args, nt] = convArgs(
     rt,
     s,
@@ -143,8 +146,10 @@ const conv2dBackpropFilter: WasmKernel<Conv2dAttrs> = (rt, { inputs: [x, dy], at
   if (s.n === 0 || s.oh * s.ow === 0) return [dw];
   const bands = (rows: number) => Math.ceil(s.oh / rows);
   const [args, nt] = convArgs(rt, s, attrs, [dataOf(x!).ptr, dataOf(dy!).ptr, dw.ptr], (r) => s.n * bands(r));
-  rt.job('jobConvFilter', args, nt);
+  // Zeroed here, not by the workers: a worker that joins no task leaves its partial untouched.
   const partials = rt.i32[(args >> 2) + 23]!;
+  zero(rt, partials, (nt - 1) * dw.length);
+  rt.job('jobConvFilter', args, nt);
   for (let t = 1; t < nt; t++) rt.exports.addInto(dw.ptr, partials + (t - 1) * dw.length * 4, dw.length);
   return [dw];
 };

@@ -29,8 +29,11 @@ const matMul: WasmKernel<KernelAttrs['MatMul']> = (rt, { inputs: [a, b], attrs, 
   const batches = batchShape.reduce((x, y) => x * y, 1);
   const out = rt.allocate(batches * m * n, 'float32');
   if (out.length === 0) return [out];
-  rt.f32.fill(0, out.ptr >> 2, (out.ptr >> 2) + out.length);
-  if (k === 0) return [out];
+  if (k === 0) {
+    rt.f32.fill(0, out.ptr >> 2, (out.ptr >> 2) + out.length);
+    return [out];
+  }
+  // The job zeroes out, tile by tile.
   const ad = dataOf(a!);
   const bd = dataOf(b!);
   const rsa = transposeA ? 1 : k;
