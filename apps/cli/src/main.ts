@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadSafetensors, type Module, manualSeed, type Tensor } from '@myelin/core';
 import { DataLoader, type ImageSet, imageDataset } from '@myelin/data';
@@ -138,7 +138,12 @@ async function train(modelName: string | undefined, flags: Flags, out: (s: strin
   const wall = (performance.now() - start) / 1000;
   if (last.type !== 'fitEnd' && last.type !== 'stopped') return 1;
 
-  const result = await evaluate(model, testLoader, { metrics: [accuracy()] });
+  // The last validation ran on the final weights; evaluate only if training stopped before one.
+  const lastVal = history.validation.at(-1);
+  const result =
+    lastVal && lastVal.epoch === history.epochs.length - 1
+      ? { metrics: lastVal.metrics, samples: testData.length }
+      : await evaluate(model, testLoader, { metrics: [accuracy()] });
   const samples = history.epochs.length * trainData.length;
   const throughput =
     history.epochs.reduce((s, e) => s + e.samplesPerSec, 0) / Math.max(1, history.epochs.length);
@@ -156,8 +161,7 @@ async function train(modelName: string | undefined, flags: Flags, out: (s: strin
 }
 
 function writeMeta(dir: string, meta: Record<string, string>): void {
-  const fs = process.getBuiltinModule('node:fs') as typeof import('node:fs');
-  fs.writeFileSync(join(dir, 'model.json'), `${JSON.stringify(meta, null, 2)}\n`);
+  writeFileSync(join(dir, 'model.json'), `${JSON.stringify(meta, null, 2)}\n`);
 }
 
 async function evalCheckpoint(
