@@ -231,18 +231,8 @@ export function squaredHingeLoss(
   options: ReductionOptions & { margin?: number } = {},
 ): Tensor {
   sameShape('squaredHingeLoss', input, target);
-  return reduce(
-    'squaredHingeLoss',
-    square(
-      relu(
-        f32(target)
-          .mul(input)
-          .neg()
-          .add(options.margin ?? 1),
-      ),
-    ),
-    options.reduction,
-  );
+  const hinge = hingeLoss(input, target, { margin: options.margin ?? 1, reduction: 'none' });
+  return reduce('squaredHingeLoss', square(hinge), options.reduction);
 }
 
 /**
