@@ -163,3 +163,15 @@ describe('functional grad over parameters in a training loop', () => {
     x.dispose();
   });
 });
+
+describe('prod gradient', () => {
+  it('is the product of the other elements, exactly, with zeros and infinities (closed form)', () => {
+    close(grad((x) => x.prod())(tensor([2, 0, 3, 0.5])).dataSync(), [0, 3, 0, 0]);
+    close(grad((x) => x.prod())(tensor([2, 0, 3, 4])).dataSync(), [0, 24, 0, 0]);
+    expect(Array.from(grad((x) => x.prod())(tensor([Number.POSITIVE_INFINITY, 2, 3])).dataSync())).toEqual([
+      6,
+      Number.POSITIVE_INFINITY,
+      Number.POSITIVE_INFINITY,
+    ]);
+  });
+});

@@ -255,16 +255,12 @@ export function trackTensor(t: Tensor, op: string, release: () => void): void {
   }
   t.gcRelease = { storage: t.storageRef(), release, info };
   const scope = currentContext().scope;
-  if (scope && !debug) {
+  if (scope) {
     scope.tracked.add(t);
     t.ownerScope = scope;
-  } else {
-    if (scope) {
-      scope.tracked.add(t);
-      t.ownerScope = scope;
-    }
-    arm(t);
   }
+  // Debug mode watches every tensor, so leaks are reported even for scoped ones kept by mistake.
+  if (!scope || debug) arm(t);
 }
 
 function arm(t: Tensor): void {

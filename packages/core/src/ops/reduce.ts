@@ -9,6 +9,7 @@ import {
 import type { DType } from '../dtype.js';
 import { normAxes, normAxis, type Shape } from '../shape.js';
 import type { Tensor } from '../tensor.js';
+import { full } from './creation.js';
 import {
   abs,
   add,
@@ -118,6 +119,7 @@ defineGrad('Min', extremeGrad);
 // both sides so that zeros are handled exactly (no division by x).
 defineGrad('Prod', ({ dys, inputs, attrs }) => {
   const x = inputs[0]!;
+  if (x.size === 0) return [full(x.shape, 0)];
   const axes = attrs.axes;
   const rest = x.shape.map((_, i) => i).filter((i) => !axes.includes(i));
   const perm = [...rest, ...axes];
@@ -135,8 +137,9 @@ defineGrad('Prod', ({ dys, inputs, attrs }) => {
   return [mul(permute(others, inv), expandGrad(dys[0]!, x, axes))];
 });
 
+/** Ones shaped like one slot of the last axis of `flat` (a fill, so infinities in `flat` cannot leak in). */
 function onesOfRank(flat: Tensor, r: number): Tensor {
-  return add(mul(slice(flat, ...new Array(r).fill(null), [0, 1]), 0), 1);
+  return full([...flat.shape.slice(0, r), 1], 1);
 }
 
 defineNonDifferentiable('Any', 'All', 'ArgMax', 'ArgMin');
