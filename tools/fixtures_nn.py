@@ -131,6 +131,9 @@ def conv() -> Family:
         ("kernel as large as the image", (1, 2, 3, 3), (2, 2, 3, 3), False, {}),
         ("stride=3 padding=2 odd sizes", (1, 1, 7, 8), (2, 1, 3, 3), True, {"stride": 3, "padding": 2}),
         ("larger [2,4,8,8] * [6,2,3,3] groups=2 padding=1", (2, 4, 8, 8), (6, 2, 3, 3), True, {"groups": 2, "padding": 1}),  # noqa: E501
+        # 3x3, stride 1, >= 8 channels each side: the wasm backend's Winograd path.
+        ("[2,8,7,9] * [10,8,3,3] bias padding=1", (2, 8, 7, 9), (10, 8, 3, 3), True, {"padding": 1}),
+        ("[1,12,6,11] * [8,12,3,3] padding=[2,0]", (1, 12, 6, 11), (8, 12, 3, 3), False, {"padding": [2, 0]}),
     ):
         inputs = [fam.randn(*xs), fam.randn(*ws, scale=0.5)] + ([fam.randn(ws[0])] if bias else [])
         fam.case(name, "conv2d", inputs, lambda *v, a=a: c2(*v, a=a), a)

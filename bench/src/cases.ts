@@ -7,6 +7,11 @@
 export interface Prepared {
   /** One timed repetition: compute, read the result back to the host, dispose it. */
   run(): Promise<void> | void;
+  /**
+   * One repetition without the read-back, for libraries whose kernels run synchronously (both
+   * wasm backends): compute, dispose. This times the op alone.
+   */
+  compute?(): Promise<void> | void;
   /** The result in Myelin's layout (untimed; used to check the libraries agree). */
   result(): Promise<Float32Array>;
   /** Free the inputs. */

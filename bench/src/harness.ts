@@ -10,6 +10,8 @@ export interface Timing {
   minMs: number;
   /** Timed repetitions (warm-up excluded). */
   reps: number;
+  /** Every timed repetition, in milliseconds, fastest first. */
+  samples: number[];
 }
 
 export interface MeasureOptions {
@@ -43,10 +45,15 @@ export async function measure(run: () => unknown, options: MeasureOptions = {}):
     times.push(dt);
     total += dt;
   }
-  times.sort((a, b) => a - b);
-  const mid = times.length >> 1;
-  const medianMs = times.length % 2 === 1 ? times[mid]! : (times[mid - 1]! + times[mid]!) / 2;
-  return { medianMs, minMs: times[0]!, reps: times.length };
+  return timing(times);
+}
+
+/** Median, minimum and count of repetition times (ms). */
+export function timing(times: number[]): Timing {
+  const samples = [...times].sort((a, b) => a - b);
+  const mid = samples.length >> 1;
+  const medianMs = samples.length % 2 === 1 ? samples[mid]! : (samples[mid - 1]! + samples[mid]!) / 2;
+  return { medianMs, minMs: samples[0]!, reps: samples.length, samples };
 }
 
 /** Deterministic inputs shared by both libraries: uniform on [-1, 1) from mulberry32(seed). */

@@ -13,7 +13,7 @@
 
 import type { Tensor } from '@myelin/core';
 import type { BenchLibrary, ConvDims, Prepared } from '../cases.js';
-import { maxRelDiff, measure, randomValues } from '../harness.js';
+import { maxRelDiff, measure, randomValues, timing } from '../harness.js';
 import { loadTfjsWasm } from './tfjs-wasm.js';
 
 type Core = typeof import('@myelin/core');
@@ -66,6 +66,11 @@ function prepared(op: () => Tensor, inputs: Tensor[]): Prepared {
       const y = op();
       await y.data();
       y.dispose();
+    },
+    compute() {
+      // The wasm backend runs kernels synchronously (the thread pool's tasks are all done when
+      // the call returns), so the op is done here, as on TF.js's wasm backend.
+      op().dispose();
     },
     async result() {
       const y = op();
@@ -234,6 +239,8 @@ interface SuiteCase {
   /** FLOP, bytes or samples per run. */
   work: number;
   prepare?: (lib: WasmBenchLibrary) => Prepared;
+  /** For `prepare` cases: also read the whole result back in every repetition. */
+  readBack?: boolean;
   train?: (lib: WasmBenchLibrary) => TrainingRun;
 }
 
@@ -286,6 +293,11 @@ function suiteCases(): SuiteCase[] {
   const e2 = randomValues(2 ** 20, 8);
   cases.push({ name: 'add 2^20', unit: 'GB/s', work: 12 * 2 ** 20, prepare: (l) => l.add(e1, e2) });
   cases.push({ name: 'relu 2^20', unit: 'GB/s', work: 8 * 2 ** 20, prepare: (l) => l.relu(e1) });
+  // Every kernel case twice: the op alone (both wasm backends return from an op with its output
+  // written), then with the
+  // whole result read back, which adds a copy into a fresh array (in Chromium mostly the page
+  // faults of that array: ~2 ms for 4 MiB on this machine, the same for both libraries).
+  for (const k of cases.splice(0)) cases.push(k, { ...k, name: `${k.name} +read`, readBack: true });
   const data = (samples: number): TrainingData => {
     const images = randomValues(samples * 784, 9).map((v) => (v + 1) / 2);
     const labels = Int32Array.from(randomValues(samples, 10), (v) => Math.min(9, Math.floor((v + 1) * 5)));
@@ -310,35 +322,101 @@ function suiteCases(): SuiteCase[] {
   return cases;
 }
 
-async function timeCase(
+/** Rounds per case: the libraries take turns, so a change in the machine's load hits both. */
+const ROUNDS = 4;
+
+type Timed = { throughput?: number; values?: Float32Array; error?: string };
+
+/**
+ * Time one case on both libraries in alternating rounds (each round: a warm-up run, then
+ * `minTimeMs / ROUNDS` of timed runs on one library, then the same on the other), and report
+ * each library's median over all its rounds. On a machine shared with other jobs, timing one
+ * library after the other lets a burst of outside load land on one of them only.
+ */
+async function timePair(
   c: SuiteCase,
-  lib: WasmBenchLibrary,
+  libs: (WasmBenchLibrary | string)[],
   minTimeMs: number,
-): Promise<{ throughput?: number; values?: Float32Array; error?: string }> {
-  await lib.activate();
-  try {
-    if (c.prepare) {
-      const prep = c.prepare(lib);
+): Promise<Timed[]> {
+  const out: Timed[] = libs.map((l) => (typeof l === 'string' ? { error: l } : {}));
+  const runs: ({
+    once: () => unknown;
+    perRun: number;
+    done: () => Promise<Float32Array | undefined>;
+  } | null)[] = [];
+  for (const [i, lib] of libs.entries()) {
+    if (typeof lib === 'string') {
+      runs.push(null);
+      continue;
+    }
+    try {
+      await lib.activate();
+      if (c.prepare) {
+        const prep = c.prepare(lib);
+        const once = c.readBack || !prep.compute ? () => prep.run() : () => prep.compute!();
+        runs.push({
+          once,
+          perRun: c.work,
+          done: async () => {
+            try {
+              return await prep.result();
+            } finally {
+              prep.dispose();
+            }
+          },
+        });
+      } else {
+        const run = c.train!(lib);
+        runs.push({
+          once: () => run.run(),
+          perRun: run.samplesPerRun,
+          done: async () => {
+            run.dispose();
+            return undefined;
+          },
+        });
+      }
+    } catch (err) {
+      out[i] = { error: (err as Error).message.split('\n')[0]! };
+      runs.push(null);
+    }
+  }
+  const times: number[][] = libs.map(() => []);
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [i, lib] of libs.entries()) {
+      const r = runs[i];
+      if (!r || typeof lib === 'string' || out[i]!.error) continue;
       try {
-        const t = await measure(() => prep.run(), { minTimeMs });
-        return {
-          throughput: c.work / (t.medianMs * 1e-3) / (c.unit === 'samples/s' ? 1 : 1e9),
-          values: await prep.result(),
-        };
-      } finally {
-        prep.dispose();
+        await lib.activate();
+        const t = await measure(r.once, {
+          minTimeMs: minTimeMs / ROUNDS,
+          minReps: c.prepare ? 3 : 1,
+          warmupReps: 1,
+          warmupMs: 0,
+        });
+        times[i]!.push(...t.samples);
+      } catch (err) {
+        out[i] = { error: (err as Error).message.split('\n')[0]! };
       }
     }
-    const run = c.train!(lib);
-    try {
-      const t = await measure(() => run.run(), { minTimeMs, warmupReps: 1, minReps: 2 });
-      return { throughput: run.samplesPerRun / (t.medianMs * 1e-3) };
-    } finally {
-      run.dispose();
-    }
-  } catch (err) {
-    return { error: (err as Error).message.split('\n')[0]! };
   }
+  for (const [i, lib] of libs.entries()) {
+    const r = runs[i];
+    if (!r || typeof lib === 'string') continue;
+    try {
+      await lib.activate();
+      const values = await r.done();
+      if (out[i]!.error) continue;
+      const t = timing(times[i]!);
+      out[i] = {
+        throughput: r.perRun / (t.medianMs * 1e-3) / (c.unit === 'samples/s' ? 1 : 1e9),
+        ...(values ? { values } : {}),
+      };
+    } catch (err) {
+      out[i] = { error: (err as Error).message.split('\n')[0]! };
+    }
+  }
+  return out;
 }
 
 /**
@@ -366,8 +444,7 @@ export async function runWasmBench(
   console.log(widths.map((w) => '-'.repeat(w)).join('-|-'));
   const results: WasmSuiteResult[] = [];
   for (const c of suiteCases().filter((x) => x.name.includes(filter))) {
-    const m = typeof myelin === 'string' ? { error: myelin } : await timeCase(c, myelin, minTimeMs);
-    const t = typeof tfjs === 'string' ? { error: tfjs } : await timeCase(c, tfjs, minTimeMs);
+    const [m, t] = (await timePair(c, [myelin, tfjs], minTimeMs)) as [Timed, Timed];
     const r: WasmSuiteResult = { case: c.name, unit: c.unit, myelin: m.throughput, tfjs: t.throughput };
     if (m.throughput !== undefined && t.throughput !== undefined) r.ratio = m.throughput / t.throughput;
     if (m.values && t.values) r.maxRelDiff = maxRelDiff(m.values, t.values);

@@ -66,6 +66,12 @@ function prepared(op: () => tf.Tensor, inputs: tf.Tensor[], toMyelin = (v: Float
       y.dataSync();
       y.dispose();
     },
+    compute() {
+      // tfjs-backend-wasm runs every kernel synchronously (XNNPACK's thread pool joins before the
+      // call returns), so the op is done here. (A one-element slice would not do as a sync point:
+      // its wasm Slice kernel reads the whole input through a TensorBuffer, ~20 ms at 2^20.)
+      op().dispose();
+    },
     async result() {
       const y = op();
       const v = (y.dataSync() as Float32Array).slice();

@@ -32,18 +32,13 @@ const common = [
   'abort=',
   '--importMemory',
 ];
+const threaded = ['--enable', 'threads', '--sharedMemory', '--maximumMemory', String(MAX_PAGES)];
+const relaxed = ['--enable', 'relaxed-simd'];
 const builds = {
   single: [...common, '--enable', 'simd'],
-  threaded: [
-    ...common,
-    '--enable',
-    'simd',
-    '--enable',
-    'threads',
-    '--sharedMemory',
-    '--maximumMemory',
-    String(MAX_PAGES),
-  ],
+  threaded: [...common, '--enable', 'simd', ...threaded],
+  singleRelaxed: [...common, '--enable', 'simd', ...relaxed],
+  threadedRelaxed: [...common, '--enable', 'simd', ...threaded, ...relaxed],
 };
 
 const binaries = {};
@@ -74,6 +69,9 @@ writeFileSync(
 export const SINGLE_WASM = '${binaries.single}';
 /** SIMD kernels for imported shared memory (worker threads); maximum ${MAX_PAGES} pages. */
 export const THREADED_WASM = '${binaries.threaded}';
+/** The same two with relaxed SIMD (fused multiply-adds), for engines that validate them. */
+export const SINGLE_RELAXED_WASM = '${binaries.singleRelaxed}';
+export const THREADED_RELAXED_WASM = '${binaries.threadedRelaxed}';
 export const MAX_PAGES = ${MAX_PAGES};
 `,
 );

@@ -16,3 +16,4 @@ registerBackend('wasm', () => wasmBackend(), { priority: 2 });
 
 export { Allocator } from './allocator.js';
 export { WasmBackend, type WasmBackendOptions, wasmBackend } from './backend.js';
+export { relaxedSimdAvailable } from './runtime.js';

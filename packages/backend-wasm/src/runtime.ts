@@ -1,6 +1,12 @@
 import type { DType, TypedArray } from '@myelin/core';
 import { Allocator } from './allocator.js';
-import { MAX_PAGES, SINGLE_WASM, THREADED_WASM } from './generated/wasm.js';
+import {
+  MAX_PAGES,
+  SINGLE_RELAXED_WASM,
+  SINGLE_WASM,
+  THREADED_RELAXED_WASM,
+  THREADED_WASM,
+} from './generated/wasm.js';
 import { CONTROL_BYTES, JOBS, type JobName, ThreadPool } from './threads.js';
 
 /** The kernels' exports (see assembly/index.ts). Addresses are byte offsets into the memory. */
@@ -9,6 +15,8 @@ export interface KernelExports {
   gemm(...args: number[]): void;
   gemmScratchBytes(): number;
   convScratchBytes(args: number): number;
+  winogradScratchBytes(args: number): number;
+  winogradFilter(w: number, o: number, c: number, u: number, flip: number): void;
   unaryF32(op: number, x: number, o: number, n: number, p: number, q: number): void;
   unaryI32(op: number, x: number, o: number, n: number): void;
   predicate(op: number, x: number, o: number, n: number): void;
@@ -55,12 +63,43 @@ function decode(base64: string): Uint8Array {
   return out;
 }
 
-let singleModule: Promise<WebAssembly.Module> | null = null;
-let threadedModule: Promise<WebAssembly.Module> | null = null;
+/**
+ * The smallest module using `f32x4.relaxed_madd`: (func (param v128 v128 v128) (result v128)
+ * local.get 0 local.get 1 local.get 2 f32x4.relaxed_madd). It validates where the engine has
+ * relaxed SIMD (Chromium 114+, Node 22+; Node 20 only with --experimental-wasm-relaxed-simd).
+ */
+const RELAXED_PROBE = new Uint8Array([
+  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x01, 0x60, 0x03, 0x7b, 0x7b, 0x7b, 0x01, 0x7b,
+  0x03, 0x02, 0x01, 0x00, 0x0a, 0x0d, 0x01, 0x0b, 0x00, 0x20, 0x00, 0x20, 0x01, 0x20, 0x02, 0xfd, 0x85, 0x02,
+  0x0b,
+]);
 
-function compiled(threaded: boolean): Promise<WebAssembly.Module> {
-  if (threaded) return (threadedModule ??= WebAssembly.compile(decode(THREADED_WASM) as BufferSource));
-  return (singleModule ??= WebAssembly.compile(decode(SINGLE_WASM) as BufferSource));
+/** Whether this engine runs relaxed-SIMD modules (fused multiply-adds in the GEMM). */
+export function relaxedSimdAvailable(): boolean {
+  try {
+    return WebAssembly.validate(RELAXED_PROBE);
+  } catch {
+    return false;
+  }
+}
+
+const modules = new Map<string, Promise<WebAssembly.Module>>();
+
+function compiled(threaded: boolean, relaxed: boolean): Promise<WebAssembly.Module> {
+  const key = `${threaded ? 'threaded' : 'single'}${relaxed ? '-relaxed' : ''}`;
+  let m = modules.get(key);
+  if (!m) {
+    const base64 = threaded
+      ? relaxed
+        ? THREADED_RELAXED_WASM
+        : THREADED_WASM
+      : relaxed
+        ? SINGLE_RELAXED_WASM
+        : SINGLE_WASM;
+    m = WebAssembly.compile(decode(base64) as BufferSource);
+    modules.set(key, m);
+  }
+  return m;
 }
 
 /** Largest memory of the single-threaded build: the wasm32 limit of 4 GiB. */
@@ -74,6 +113,8 @@ export class Runtime {
   readonly alloc: Allocator;
   /** Threads a job may use (1 without a pool). */
   readonly threads: number;
+  /** Whether this is the relaxed-SIMD build (fused multiply-adds). */
+  readonly relaxed: boolean;
   private buffer: ArrayBufferLike;
   private viewGeneration = -1;
   private f32View!: Float32Array;
@@ -91,18 +132,23 @@ export class Runtime {
     readonly pool: ThreadPool | null,
     alloc: Allocator,
     args: number,
+    relaxed: boolean,
   ) {
     this.alloc = alloc;
     this.args = args;
     this.threads = pool ? pool.size : 1;
+    this.relaxed = relaxed;
     this.buffer = memory.buffer;
     this.refresh();
   }
 
-  /** Instantiate the kernels; `threads` > 1 starts `threads - 1` workers over shared memory. */
-  static async create(threads: number): Promise<Runtime> {
+  /**
+   * Instantiate the kernels; `threads` > 1 starts `threads - 1` workers over shared memory;
+   * `relaxed` takes the relaxed-SIMD build (the caller checks `relaxedSimdAvailable`).
+   */
+  static async create(threads: number, relaxed = false): Promise<Runtime> {
     const threaded = threads > 1;
-    const module = await compiled(threaded);
+    const module = await compiled(threaded, relaxed);
     const memory = threaded
       ? new WebAssembly.Memory({ initial: 64, maximum: MAX_PAGES, shared: true })
       : new WebAssembly.Memory({ initial: 64 });
@@ -116,7 +162,7 @@ export class Runtime {
       const fns = JOBS.map((name) => exports[name] as (a: number, t: number, n: number) => void);
       pool = await ThreadPool.create(module, memory, ctrl, threads - 1, (job, a, nt) => fns[job]!(a, 0, nt));
     }
-    return new Runtime(exports, memory, pool, alloc, args);
+    return new Runtime(exports, memory, pool, alloc, args, relaxed);
   }
 
   /** Re-create the views if the memory grew. */

@@ -31,6 +31,7 @@ export const JOBS = [
   'jobAvgPoolGrad',
   'jobBinary',
   'jobUnary',
+  'jobConvWinograd',
 ] as const;
 export type JobName = (typeof JOBS)[number];
 

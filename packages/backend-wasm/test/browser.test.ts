@@ -29,6 +29,7 @@ if (!hasChromium) {
 interface BrowserResult {
   isolated: boolean;
   threads: number;
+  relaxedSimd: boolean;
   passed: number;
   failed: number;
   failures: string[];
@@ -133,20 +134,23 @@ describe.skipIf(!hasChromium)('wasm backend in headless Chromium', () => {
     expect(r.failures).toEqual([]);
     expect(r.isolated).toBe(true);
     expect(r.threads).toBe(2);
+    // Chromium has relaxed SIMD: the default is the build with fused multiply-adds.
+    expect(r.relaxedSimd).toBe(true);
     expect(r.failed).toBe(0);
     expect(r.passed).toBeGreaterThan(1000);
     expect(r.handlesLeft).toBe(0);
     expect(r.bigError).toBeLessThan(1e-3);
     console.log(
-      `chromium, isolated, ${r.threads} threads: ${r.passed} cases passed in ${r.ms.toFixed(0)} ms`,
+      `chromium, isolated, ${r.threads} threads, relaxed SIMD: ${r.passed} cases passed in ${r.ms.toFixed(0)} ms`,
     );
   }, 120_000);
 
   it('falls back to one thread without cross-origin isolation and still computes correctly', async () => {
-    const r = await runPage(`/plain/?threads=2&families=conv,linalg,nn`);
+    const r = await runPage(`/plain/?threads=2&relaxed=0&families=conv,linalg,nn`);
     expect(r.failures).toEqual([]);
     expect(r.isolated).toBe(false);
     expect(r.threads).toBe(1);
+    expect(r.relaxedSimd).toBe(false);
     expect(r.passed).toBeGreaterThan(100);
     expect(r.bigError).toBeLessThan(1e-3);
   }, 120_000);

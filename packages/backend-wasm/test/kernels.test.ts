@@ -6,14 +6,22 @@ import { cpu, expectClose, f32, run } from './helpers.js';
 /*
  * The tiled, packed and threaded paths of the big kernels against the CPU backend (the reference
  * implementation), on odd sizes that leave partial register tiles, partial cache blocks and uneven
- * thread shares, with every transpose and every conv option. One and two threads.
+ * thread shares, with every transpose and every conv option. One and two threads, and the
+ * relaxed-SIMD build (fused multiply-adds) on two (vitest.config.ts runs Node with
+ * --experimental-wasm-relaxed-simd, so the build is really taken: checked below).
  */
 
-for (const threads of [1, 2]) {
-  describe(`wasm kernels against the CPU backend (${threads} thread${threads > 1 ? 's' : ''})`, () => {
+for (const [threads, relaxedSimd] of [
+  [1, false],
+  [2, false],
+  [2, true],
+] as const) {
+  const label = `${threads} thread${threads > 1 ? 's' : ''}${relaxedSimd ? ', relaxed SIMD' : ''}`;
+  describe(`wasm kernels against the CPU backend (${label})`, () => {
     let wasm: WasmBackend;
     beforeAll(async () => {
-      wasm = await wasmBackend({ threads });
+      wasm = await wasmBackend({ threads, relaxedSimd });
+      expect(wasm.relaxedSimd).toBe(relaxedSimd);
     });
     afterAll(() => {
       // The big cases really ran on the workers (and the small ones did not need them).
@@ -88,6 +96,22 @@ for (const threads of [1, 2]) {
       ['3×3 same, threaded', [4, 16, 32, 32], [32, 16, 3, 3], conv(1, [1, 1, 1, 1], 1, 1)],
       ['stride 2, groups 2, threaded', [6, 32, 33, 31], [32, 16, 3, 3], conv(2, [1, 0, 2, 1], 1, 2)],
       ['7×7 stride 2 on one image, threaded', [1, 3, 90, 84], [64, 3, 7, 7], conv(2, [3, 3, 3, 3], 1, 1)],
+      // Winograd F(2×2, 3×3) (forward and input gradient): odd output sizes (half tiles), filter
+      // counts off the 4-channel strips, every padding up to 2, tile groups straddling tile rows.
+      [
+        'Winograd: 3×3 unpadded, odd sizes, 13 filters',
+        [2, 9, 11, 13],
+        [13, 9, 3, 3],
+        conv(1, [0, 0, 0, 0], 1, 1),
+      ],
+      ['Winograd: 3×3, pads 2/0/1/2', [3, 12, 10, 9], [9, 12, 3, 3], conv(1, [2, 0, 1, 2], 1, 1)],
+      ['Winograd: 3×3 same on 2×2 images', [5, 8, 2, 2], [8, 8, 3, 3], conv(1, [1, 1, 1, 1], 1, 1)],
+      [
+        'Winograd: 3×3 same, odd-width rows, threaded',
+        [3, 16, 9, 45],
+        [20, 16, 3, 3],
+        conv(1, [1, 1, 1, 1], 1, 1),
+      ],
     ];
     for (const [name, xs, ws, attrs] of convCases) {
       const [sh, sw] = attrs.stride;

@@ -9,7 +9,7 @@ import { PARALLEL_MIN_MACS } from './matmul.js';
  */
 
 /** Floats of im2col one thread may hold; output rows are taken in bands that fit. */
-const COL_BUDGET = 1 << 20;
+const COL_BUDGET = 1 << 18;
 
 interface ConvShape {
   n: number;
@@ -52,7 +52,7 @@ function convArgs(
   const nt = macs >= PARALLEL_MIN_MACS ? rt.threads : 1;
   let rows = Math.max(1, Math.min(s.oh, Math.floor(COL_BUDGET / Math.max(1, taps * s.ow))));
   // Enough work items for every thread: thinner bands when there are few images.
-  while (rows > 1 && items(rows) < nt) rows = Math.ceil(rows / 2);
+  while (rows > 1 && items(rows) < 8 * nt) rows = Math.ceil(rows / 2);
   const fields = [
     s.n,
     s.c,
@@ -91,10 +91,77 @@ function zero(rt: Runtime, ptr: number, length: number): void {
   rt.f32.fill(0, ptr >> 2, (ptr >> 2) + length);
 }
 
+/** Bytes of the Winograd products (V and M) one work item may hold: half of a 1 MiB L2. */
+const WINOGRAD_BUDGET = 1 << 19;
+
+/**
+ * Whether a pass goes through Winograd's F(2×2, 3×3) (assembly/winograd.ts): 3×3 kernels,
+ * stride and dilation 1, one group, padding of at most 2 (the input gradient is then a
+ * convolution of dy with padding 2 − pad), and enough channels on both sides for its 16
+ * products (GEMMs of depth C) to pay for the transforms.
+ */
+function winogradFits(s: ConvShape, attrs: Conv2dAttrs): boolean {
+  return (
+    attrs.pad.every((p) => p <= 2) &&
+    s.kh === 3 &&
+    s.kw === 3 &&
+    attrs.stride[0] === 1 &&
+    attrs.stride[1] === 1 &&
+    attrs.dilation[0] === 1 &&
+    attrs.dilation[1] === 1 &&
+    s.groups === 1 &&
+    s.c >= 8 &&
+    s.o >= 8 &&
+    s.oh >= 2 &&
+    s.ow >= 2
+  );
+}
+
+/**
+ * y = conv(x, w) for a `winogradFits` shape; with `flip`, s describes the forward pass of w and
+ * this computes its input gradient dx (x = dy, y = dx) as the convolution of dy with w
+ * transposed and rotated, padded by 2 − pad.
+ */
+function conv2dWinograd(
+  rt: Runtime,
+  fwd: ConvShape,
+  attrs: Conv2dAttrs,
+  x: number,
+  w: number,
+  y: number,
+  flip: boolean,
+): void {
+  const s = flip ? { ...fwd, c: fwd.o, h: fwd.oh, w: fwd.ow, o: fwd.c, oh: fwd.h, ow: fwd.w } : fwd;
+  const [top, left] = flip ? [2 - attrs.pad[0], 2 - attrs.pad[2]] : [attrs.pad[0], attrs.pad[2]];
+  const op = Math.ceil(s.o / 4) * 4;
+  const tilesH = Math.ceil(s.oh / 2);
+  const tilesW = Math.ceil(s.ow / 2);
+  const macs = s.n * s.o * s.c * 9 * s.oh * s.ow;
+  const nt = macs >= PARALLEL_MIN_MACS ? rt.threads : 1;
+  // Tile rows per item: the item's transformed input and products fit the budget, and there are
+  // enough items for every thread.
+  const tiles = Math.max(8, Math.floor(WINOGRAD_BUDGET / (64 * (s.c + op))));
+  let rows = Math.max(1, Math.min(tilesH, Math.floor(tiles / tilesW)));
+  while (rows > 1 && s.n * Math.ceil(tilesH / rows) < 8 * nt) rows = Math.ceil(rows / 2);
+  const uBytes = Math.ceil((16 * op * s.c * 4) / 64) * 64;
+  const fields = [s.n, s.c, s.h, s.w, s.o, s.oh, s.ow, top, left, x, 0, y, rows];
+  const args = rt.setArgs(fields);
+  const stride = rt.exports.winogradScratchBytes(args);
+  const scratch = rt.scratch(uBytes + nt * stride + 64);
+  rt.exports.winogradFilter(w, s.o, s.c, scratch, flip ? 1 : 0);
+  rt.setArgs([scratch], 40);
+  rt.setArgs([scratch + uBytes, stride, 0, 0], 52);
+  rt.job('jobConvWinograd', args, nt);
+}
+
 const conv2d: WasmKernel<Conv2dAttrs> = (rt, { inputs: [x, w], attrs, outputs: [spec] }) => {
   const s = convShape(x!.shape, w!.shape, spec!.shape, attrs.groups);
   const out = rt.allocate(s.n * s.o * s.oh * s.ow, 'float32');
   if (out.length === 0) return [out];
+  if (winogradFits(s, attrs)) {
+    conv2dWinograd(rt, s, attrs, dataOf(x!).ptr, dataOf(w!).ptr, out.ptr, false);
+    return [out];
+  }
   // The job zeroes out, item by item.
   const bands = (rows: number) => Math.ceil(s.oh / rows);
   const [args, nt] = convArgs(
@@ -115,6 +182,10 @@ const conv2dBackpropInput: WasmKernel<Conv2dAttrs> = (rt, { inputs: [dy, w], att
   if (dx.length === 0) return [dx];
   if (s.o === 0 || s.oh * s.ow === 0) {
     zero(rt, dx.ptr, dx.length);
+    return [dx];
+  }
+  if (winogradFits(s, attrs)) {
+    conv2dWinograd(rt, s, attrs, dataOf(dy!).ptr, dataOf(w!).ptr, dx.ptr, true);
     return [dx];
   }
   // The job zeroes dx, item by item.

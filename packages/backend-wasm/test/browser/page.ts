@@ -10,6 +10,7 @@ import { wasmBackend } from '../../src/index.js';
 interface BrowserResult {
   isolated: boolean;
   threads: number;
+  relaxedSimd: boolean;
   passed: number;
   failed: number;
   failures: string[];
@@ -92,7 +93,13 @@ async function main(): Promise<void> {
     const res = await fetch(`/fixtures/${family}.json`);
     files.push(parseFixtureFile(await res.text(), family));
   }
-  const backend = await use(wasmBackend({ threads: Number(params.get('threads') ?? 2) }));
+  const relaxed = params.get('relaxed');
+  const backend = await use(
+    wasmBackend({
+      threads: Number(params.get('threads') ?? 2),
+      ...(relaxed === null ? {} : { relaxedSimd: relaxed === '1' }),
+    }),
+  );
   const before = memory().handles;
   let passed = 0;
   const failures: string[] = [];
@@ -114,6 +121,7 @@ async function main(): Promise<void> {
   window.__result = {
     isolated: globalThis.crossOriginIsolated === true,
     threads: (backend as unknown as { threads: number }).threads,
+    relaxedSimd: (backend as unknown as { relaxedSimd: boolean }).relaxedSimd,
     passed,
     failed: failures.length,
     failures: failures.slice(0, 10),
