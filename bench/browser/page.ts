@@ -22,7 +22,7 @@ interface PageReport {
   minTimeMs: number;
   filter: string;
   /** `poolJobs`: jobs Myelin's kernels sent to its worker pool during the suite. */
-  myelin: { threads: number; poolJobs: number; probeJobs: number };
+  myelin: { threads: number; relaxedSimd: boolean; poolJobs: number; probeJobs: number };
   tfjs: { threads: number; multithread: boolean; simd: boolean; pthreads: number };
   results: WasmSuiteResult[];
   ms: number;
@@ -31,6 +31,7 @@ interface PageReport {
 interface MyelinWasmBackend {
   name: string;
   threads?: number;
+  relaxedSimd?: boolean;
   runtime?: { pool: { jobs: number; size: number } | null };
 }
 
@@ -44,9 +45,14 @@ declare global {
   }
 }
 
-function myelinState(): { name: string; threads: number; jobs: number } {
+function myelinState(): { name: string; threads: number; jobs: number; relaxedSimd: boolean } {
   const b = getBackend() as unknown as MyelinWasmBackend;
-  return { name: b.name, threads: b.threads ?? 1, jobs: b.runtime?.pool?.jobs ?? 0 };
+  return {
+    name: b.name,
+    threads: b.threads ?? 1,
+    jobs: b.runtime?.pool?.jobs ?? 0,
+    relaxedSimd: b.relaxedSimd === true,
+  };
 }
 
 async function main(): Promise<PageReport> {
@@ -106,7 +112,7 @@ async function main(): Promise<PageReport> {
     threadsAsked: threads,
     minTimeMs,
     filter,
-    myelin: { threads: m.threads, poolJobs: m.jobs, probeJobs },
+    myelin: { threads: m.threads, relaxedSimd: m.relaxedSimd, poolJobs: m.jobs, probeJobs },
     tfjs,
     results,
     ms: performance.now() - t0,

@@ -210,7 +210,8 @@ async function main() {
     const threadedWasm = served.includes('/tfjs-wasm/tfjs-backend-wasm-threaded-simd.wasm');
     if (!threadedWasm) throw new Error('TF.js never fetched its threaded-SIMD binary');
     console.log(
-      `\nthreads: myelin ${report.myelin.threads} (${report.myelin.poolJobs} pool jobs in the suite, ` +
+      `\nthreads: myelin ${report.myelin.threads} (relaxed SIMD ${report.myelin.relaxedSimd}, ` +
+        `${report.myelin.poolJobs} pool jobs in the suite, ` +
         `${report.myelin.probeJobs} in a 512² matmul probe), ` +
         `tfjs ${report.tfjs.threads} (multithread ${report.tfjs.multithread}, simd ${report.tfjs.simd}, ` +
         `${report.tfjs.pthreads} pthread worker, ` +
