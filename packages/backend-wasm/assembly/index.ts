@@ -10,7 +10,7 @@ export { jobConvForward, jobConvInput, jobConvFilter, convScratchBytes } from '.
 export { jobConvWinograd, winogradFilter, winogradScratchBytes } from './winograd';
 export { jobMaxPool, jobAvgPool, jobMaxPoolGrad, jobAvgPoolGrad } from './pool';
 export { unaryF32, unaryI32, unaryCount, predicate, binary, where, cast, addInto, jobBinary, jobUnary } from './elementwise';
-export { reduceF32, f64ToF32, softmaxRows, softmaxAlong } from './reduce';
+export { reduceF32, f64ToF32, softmaxRows, softmaxAlong, layerNormRows } from './reduce';
 
 /** First byte past the module's static data: the host's allocator starts above it. */
 export function heapBase(): usize {

@@ -225,3 +225,55 @@ export function softmaxAlong(x: usize, o: usize, outer: i32, len: i32, inner: i3
     }
   }
 }
+
+/**
+ * Layer normalisation of `rows` contiguous rows of `size`: (x − mean) / sqrt(var + eps) with the
+ * biased variance, two passes (the mean, then squared deviations) accumulated in f64x2 as the other
+ * sums here; the output in f32x4.
+ */
+export function layerNormRows(x: usize, o: usize, rows: i32, size: i32, eps: f64): void {
+  for (let r = 0; r < rows; r++) {
+    const xr = ptr(x, r * size);
+    const orow = ptr(o, r * size);
+    let s0 = f64x2.splat(0);
+    let s1 = f64x2.splat(0);
+    let j = 0;
+    for (; j + 4 <= size; j += 4) {
+      const v = v128.load(ptr(xr, j));
+      s0 = f64x2.add(s0, f64x2.promote_low_f32x4(v));
+      s1 = f64x2.add(s1, f64x2.promote_low_f32x4(v128.shuffle<f32>(v, v, 2, 3, 0, 1)));
+    }
+    let sv = f64x2.add(s0, s1);
+    let sum = f64x2.extract_lane(sv, 0) + f64x2.extract_lane(sv, 1);
+    for (; j < size; j++) sum += <f64>load<f32>(ptr(xr, j));
+    const mean = sum / <f64>size;
+    const mv = f64x2.splat(mean);
+    s0 = f64x2.splat(0);
+    s1 = f64x2.splat(0);
+    j = 0;
+    for (; j + 4 <= size; j += 4) {
+      const v = v128.load(ptr(xr, j));
+      const d0 = f64x2.sub(f64x2.promote_low_f32x4(v), mv);
+      const d1 = f64x2.sub(f64x2.promote_low_f32x4(v128.shuffle<f32>(v, v, 2, 3, 0, 1)), mv);
+      s0 = f64x2.add(s0, f64x2.mul(d0, d0));
+      s1 = f64x2.add(s1, f64x2.mul(d1, d1));
+    }
+    sv = f64x2.add(s0, s1);
+    let sq = f64x2.extract_lane(sv, 0) + f64x2.extract_lane(sv, 1);
+    for (; j < size; j++) {
+      const d = <f64>load<f32>(ptr(xr, j)) - mean;
+      sq += d * d;
+    }
+    const rstd = 1 / Math.sqrt(sq / <f64>size + eps);
+    // (x − mean) · rstd in f64 per pair of lanes, rounded once to f32 (as the CPU backend).
+    const rv = f64x2.splat(rstd);
+    j = 0;
+    for (; j + 4 <= size; j += 4) {
+      const v = v128.load(ptr(xr, j));
+      const lo = f64x2.mul(f64x2.sub(f64x2.promote_low_f32x4(v), mv), rv);
+      const hi = f64x2.mul(f64x2.sub(f64x2.promote_low_f32x4(v128.shuffle<f32>(v, v, 2, 3, 0, 1)), mv), rv);
+      v128.store(ptr(orow, j), v128.shuffle<f32>(f32x4.demote_f64x2_zero(lo), f32x4.demote_f64x2_zero(hi), 0, 1, 4, 5));
+    }
+    for (; j < size; j++) store<f32>(ptr(orow, j), <f32>((<f64>load<f32>(ptr(xr, j)) - mean) * rstd));
+  }
+}

@@ -26,6 +26,7 @@ export interface KernelExports {
   addInto(dst: number, src: number, n: number): void;
   reduceF32(op: number, x: number, acc: number, dims: number, nd: number): void;
   f64ToF32(src: number, dst: number, n: number): void;
+  layerNormRows(x: number, o: number, rows: number, size: number, eps: number): void;
   softmaxRows(x: number, o: number, rows: number, len: number, log: number): void;
   softmaxAlong(
     x: number,

@@ -273,6 +273,36 @@ for (const [threads, relaxedSimd] of [
         }
       }
     });
+
+    it('fused LayerNorm (rows of 1, 3, 4, 130) and BiasAct (every activation, inner and middle axes) match', () => {
+      for (const size of [1, 3, 4, 130]) {
+        const x = f32([6, size], 61 + size);
+        for (const eps of [1e-5, 0.1]) {
+          expectClose(
+            run(wasm, 'LayerNorm', [x], { size, eps }, [{ shape: [6, size] }])[0]!,
+            run(cpu, 'LayerNorm', [x], { size, eps }, [{ shape: [6, size] }])[0]!,
+            1e-5,
+            1e-5,
+          );
+        }
+      }
+      const x = f32([5, 7, 9], 71);
+      for (const activation of ['none', 'relu', 'gelu', 'tanh', 'sigmoid', 'silu'] as const) {
+        for (const [axis, len] of [
+          [2, 9],
+          [1, 7],
+          [0, 5],
+        ] as const) {
+          const b = f32([len], 80 + len);
+          expectClose(
+            run(wasm, 'BiasAct', [x, b], { axis, activation }, [{ shape: [5, 7, 9] }])[0]!,
+            run(cpu, 'BiasAct', [x, b], { axis, activation }, [{ shape: [5, 7, 9] }])[0]!,
+            1e-5,
+            1e-6,
+          );
+        }
+      }
+    });
   });
 }
 

@@ -1,4 +1,4 @@
-import type { BinaryPrimitive, KernelAttrs, TypedArray, UnaryPrimitive } from '@myelin/core';
+import type { BiasActivation, BinaryPrimitive, KernelAttrs, TypedArray, UnaryPrimitive } from '@myelin/core';
 import { BINARY_PRIMITIVES, stridesOf, UNARY_PRIMITIVES } from '@myelin/core';
 import type { Runtime } from '../runtime.js';
 import { DTYPE_CODE, dataOf, type WasmKernel, type WasmKernelTable } from './kernel.js';
@@ -209,6 +209,40 @@ export function copyRuns(runs: StridedRuns, xv: TypedArray, out: TypedArray): vo
   }
 }
 
+/** The unary formula each bias activation runs in place. */
+const BIAS_ACTIVATION: Record<Exclude<BiasActivation, 'none'>, UnaryF32> = {
+  relu: 'Relu',
+  gelu: 'Gelu',
+  tanh: 'Tanh',
+  sigmoid: 'Sigmoid',
+  silu: 'Silu',
+};
+
+/**
+ * The fused epilogue of a dense or conv layer: out = x + bias along `axis` (each sum rounded to
+ * float32, as a separate add), then the activation in place — one kernel call, no intermediate
+ * tensor.
+ */
+const biasAct: WasmKernel<KernelAttrs['BiasAct']> = (rt, { inputs: [x, bias], attrs, outputs: [spec] }) => {
+  const shape = spec!.shape;
+  const xd = dataOf(x!);
+  const bd = dataOf(bias!);
+  const axis = attrs.axis < 0 ? attrs.axis + shape.length : attrs.axis;
+  const biasShape = shape.map((n, i) => (i === axis ? n : 1));
+  const { dims, total } = mergeDims(shape, [
+    broadcastStrides(x!.shape, shape),
+    broadcastStrides(biasShape, shape),
+  ]);
+  const out = rt.allocate(total, 'float32');
+  if (total === 0) return [out];
+  const [at, nd] = writeDims(rt, dims, 3);
+  rt.exports.binary(0, BINARY_CODE.Add, out.ptr, xd.ptr, bd.ptr, at, nd);
+  if (attrs.activation !== 'none') {
+    unaryF32(rt, UNARY_CODE[BIAS_ACTIVATION[attrs.activation]], out.ptr, out.ptr, total, 0, 0);
+  }
+  return [out];
+};
+
 function unaryAndBinaryKernels(): WasmKernelTable {
   const table: Record<string, WasmKernel<Record<string, never>>> = {};
   for (const op of UNARY_PRIMITIVES) table[op] = unaryKernel(op);
@@ -221,6 +255,7 @@ export const elementwiseKernels: WasmKernelTable = {
   ...unaryAndBinaryKernels(),
   Cast: cast,
   Clip: clip,
+  BiasAct: biasAct,
   Where: where,
   BroadcastTo: broadcastTo,
   Log2: activationKernel('Log2'),

@@ -141,6 +141,19 @@ function softmaxKernel(log: boolean): WasmKernel<{ axis: number }> {
   };
 }
 
+/** Layer normalisation of each trailing row of `size` elements (the fused composite; no affine). */
+const layerNorm: WasmKernel<{ size: number; eps: number }> = (
+  rt,
+  { inputs: [x], attrs, outputs: [spec] },
+) => {
+  const xd = dataOf(x!);
+  const out = rt.allocate(xd.length, spec!.dtype);
+  if (out.length > 0 && attrs.size > 0) {
+    rt.exports.layerNormRows(xd.ptr, out.ptr, out.length / attrs.size, attrs.size, attrs.eps);
+  }
+  return [out];
+};
+
 export const reduceKernels: WasmKernelTable = {
   Sum: reduceKernel('Sum'),
   Prod: reduceKernel('Prod'),
@@ -152,4 +165,5 @@ export const reduceKernels: WasmKernelTable = {
   ArgMin: argReduce(false),
   Softmax: softmaxKernel(false),
   LogSoftmax: softmaxKernel(true),
+  LayerNorm: layerNorm,
 };
