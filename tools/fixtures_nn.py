@@ -134,6 +134,8 @@ def conv() -> Family:
         # 3x3, stride 1, >= 8 channels each side: the wasm backend's Winograd path.
         ("[2,8,7,9] * [10,8,3,3] bias padding=1", (2, 8, 7, 9), (10, 8, 3, 3), True, {"padding": 1}),
         ("[1,12,6,11] * [8,12,3,3] padding=[2,0]", (1, 12, 6, 11), (8, 12, 3, 3), False, {"padding": [2, 0]}),
+        # ... with >= 48 output tiles of 2x2 per image: its filter gradient too.
+        ("[2,8,14,13] * [9,8,3,3] padding=1", (2, 8, 14, 13), (9, 8, 3, 3), False, {"padding": 1}),
     ):
         inputs = [fam.randn(*xs), fam.randn(*ws, scale=0.5)] + ([fam.randn(ws[0])] if bias else [])
         fam.case(name, "conv2d", inputs, lambda *v, a=a: c2(*v, a=a), a)

@@ -7,7 +7,7 @@
  */
 export { gemm, gemmScratchBytes, jobMatmul } from './gemm';
 export { jobConvForward, jobConvInput, jobConvFilter, convScratchBytes } from './conv';
-export { jobConvWinograd, winogradFilter, winogradScratchBytes } from './winograd';
+export { jobConvWinograd, jobConvWinogradFilter, winogradFilter, winogradFilterGrad, winogradScratchBytes } from './winograd';
 export { jobMaxPool, jobAvgPool, jobMaxPoolGrad, jobAvgPoolGrad } from './pool';
 export { unaryF32, unaryI32, unaryCount, predicate, binary, where, cast, addInto, jobBinary, jobUnary } from './elementwise';
 export { reduceF32, f64ToF32, softmaxRows, softmaxAlong, layerNormRows } from './reduce';

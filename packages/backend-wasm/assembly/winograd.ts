@@ -1,4 +1,4 @@
-import { microStore4x8 } from './gemm';
+import { gemm, microStore4x8 } from './gemm';
 import { claim } from './tasks';
 
 /*
@@ -147,11 +147,12 @@ function padBand(x: usize, tr0: i32, xp: usize): void {
 }
 
 /**
- * V = Bᵀ d B for every channel and tile of the band, written as packed GEMM strips: position ξ,
- * strip of 8 tiles, channel, tile within the strip. Tiles [tiles, tp) are zero.
+ * V = Bᵀ d B for every channel and tile of the band, per position ξ either as packed GEMM strips
+ * (strip of 8 tiles, channel, tile within the strip: the forward pass's B operand) or, with
+ * `packed` false, as rows [channel][tile] (the filter gradient's). Tiles [tiles, tp) are zero.
  * Bᵀ's rows: [1 0 −1 0], [0 1 1 0], [0 −1 1 0], [0 1 0 −1].
  */
-function inputTransform(xp: usize, tiles: i32, tp: i32, v: usize): void {
+function inputTransform(xp: usize, tiles: i32, tp: i32, v: usize, packed: bool): void {
   const C = g_c;
   const TW = g_tilesW;
   const xw = g_xw;
@@ -160,7 +161,7 @@ function inputTransform(xp: usize, tiles: i32, tp: i32, v: usize): void {
   for (let c = 0; c < C; c++) {
     const plane = ptr(xp, c * g_xr * xw);
     for (let t = 0; t < tp; t += 4) {
-      const dst = v + (<usize>(((t >> 3) * C + c) * 8 + (t & 7)) << 2);
+      const dst = v + (<usize>(packed ? ((t >> 3) * C + c) * 8 + (t & 7) : c * tp + t) << 2);
       const tr = t / TW;
       const tc = t - tr * TW;
       if (t + 4 <= tiles && tc + 4 <= TW) {
@@ -393,8 +394,164 @@ export function jobConvWinograd(args: usize, tid: i32, nt: i32): void {
     const tiles = min(g_rows, g_tilesH - tr0) * g_tilesW;
     const tp = tilesPadded(tiles);
     padBand(ptr(x, img * g_c * g_h * g_w), tr0, xp);
-    inputTransform(xp, tiles, tp, v);
+    inputTransform(xp, tiles, tp, v, true);
     products(u, v, tp, m);
     outputTransform(m, tr0, tiles, tp, ptr(y, img * g_o * g_oh * g_ow));
+  }
+}
+
+/*
+ * Filter gradient of the same convolution (Lavin & Gray's backward pass): with
+ * M_ot = Σ_c U_oc ⊙ V_ct and Y_ot = Aᵀ M_ot A, the gradients are dM_ot = A dY_ot Aᵀ,
+ * dU_oc = Σ_t dM_ot ⊙ V_ct — for each position ξ a GEMM dU_ξ [O × C] += dM_ξ [O × T] · V_ξᵀ over
+ * the tiles of every image — and dw_oc = Gᵀ dU_oc G (winogradFilterGrad, on the host's thread
+ * after the partial dU of every thread are summed). Items are (image, band of tile rows) as in
+ * the forward pass; each thread accumulates into its own dU (args field 10 + tid · 16·O·C floats,
+ * zeroed by the host) and uses `gemm` with its own scratch after xp, V and dM.
+ */
+
+/** dM = A dY Aᵀ for every output channel and tile of the band, rows [o][tile] per position ξ. */
+function outputGradTransform(dy: usize, tr0: i32, tiles: i32, tp: i32, m: usize): void {
+  const TW = g_tilesW;
+  const OH = g_oh;
+  const OW = g_ow;
+  const step = <usize>(g_o * tp) << 2;
+  const owBytes = <usize>OW << 2;
+  for (let o = 0; o < g_o; o++) {
+    const plane = ptr(dy, o * OH * OW);
+    for (let t = 0; t < tp; t += 4) {
+      const dst = m + (<usize>(o * tp + t) << 2);
+      const tr = t / TW;
+      const tc = t - tr * TW;
+      const oh = 2 * (tr0 + tr);
+      if (!(t + 4 <= tiles && tc + 4 <= TW && 2 * tc + 8 <= OW && oh + 2 <= OH)) {
+        for (let l = 0; l < 4; l++) scalarGradTile(plane, tr0, t + l, tiles, dst + (<usize>l << 2), step);
+        continue;
+      }
+      // Lane l is the tile at column tc + l: split the two output columns of each tile.
+      const row = plane + <usize>oh * owBytes + (<usize>(2 * tc) << 2);
+      const r0 = v128.load(row);
+      const r1 = v128.load(row, 16);
+      const r2 = v128.load(row + owBytes);
+      const r3 = v128.load(row + owBytes, 16);
+      const a = v128.shuffle<f32>(r0, r1, 0, 2, 4, 6);
+      const b = v128.shuffle<f32>(r0, r1, 1, 3, 5, 7);
+      const c = v128.shuffle<f32>(r2, r3, 0, 2, 4, 6);
+      const d = v128.shuffle<f32>(r2, r3, 1, 3, 5, 7);
+      // A dY: rows (a, b), (a + c, b + d), (a − c, b − d), (−c, −d); then each row (p, q) times
+      // Aᵀ gives (p, p + q, p − q, −q).
+      gradRowStore(dst, step, 0, a, b);
+      gradRowStore(dst, step, 1, f32x4.add(a, c), f32x4.add(b, d));
+      gradRowStore(dst, step, 2, f32x4.sub(a, c), f32x4.sub(b, d));
+      gradRowStore(dst, step, 3, f32x4.neg(c), f32x4.neg(d));
+    }
+  }
+}
+
+/** One tile's dM (zero past the band's tiles or the output's edge), one float per position. */
+function scalarGradTile(plane: usize, tr0: i32, t: i32, tiles: i32, dst: usize, step: usize): void {
+  let a: f32 = 0;
+  let b: f32 = 0;
+  let c: f32 = 0;
+  let d: f32 = 0;
+  if (t < tiles) {
+    const tr = t / g_tilesW;
+    const oh = 2 * (tr0 + tr);
+    const ow = 2 * (t - tr * g_tilesW);
+    const at = ptr(plane, oh * g_ow + ow);
+    const right = ow + 1 < g_ow;
+    const below = oh + 1 < g_oh;
+    const rowBytes = <usize>g_ow << 2;
+    a = load<f32>(at);
+    if (right) b = load<f32>(at, 4);
+    if (below) c = load<f32>(at + rowBytes);
+    if (right && below) d = load<f32>(at + rowBytes, 4);
+  }
+  gradRowScalar(dst, step, 0, a, b);
+  gradRowScalar(dst, step, 1, a + c, b + d);
+  gradRowScalar(dst, step, 2, a - c, b - d);
+  gradRowScalar(dst, step, 3, -c, -d);
+}
+
+@inline
+function gradRowScalar(dst: usize, step: usize, r: i32, p: f32, q: f32): void {
+  const at = dst + <usize>(r * 4) * step;
+  store<f32>(at, p);
+  store<f32>(at + step, p + q);
+  store<f32>(at + 2 * step, p - q);
+  store<f32>(at + 3 * step, -q);
+}
+
+@inline
+function gradRowStore(dst: usize, step: usize, r: i32, p: v128, q: v128): void {
+  const at = dst + <usize>(r * 4) * step;
+  v128.store(at, p);
+  v128.store(at + step, f32x4.add(p, q));
+  v128.store(at + 2 * step, f32x4.sub(p, q));
+  v128.store(at + 3 * step, f32x4.neg(q));
+}
+
+/** inputs x (9), dy (11) → this thread's dU (10 + tid · 16·O·C floats), accumulated. */
+export function jobConvWinogradFilter(args: usize, tid: i32, nt: i32): void {
+  winogradGeometry(args);
+  const n = load<i32>(args, 0);
+  const x = <usize>load<i32>(args, 36);
+  const du = <usize>load<i32>(args, 40) + (<usize>(tid * 16 * g_o * g_c) << 2);
+  const dy = <usize>load<i32>(args, 44);
+  const scratch = <usize>load<i32>(args, 52) + <usize>tid * <usize>load<i32>(args, 56);
+  const tpMax = tilesPadded(g_rows * g_tilesW);
+  const xp = scratch;
+  const v = ptr(xp, g_c * g_xr * g_xw);
+  const m = ptr(v, 16 * g_c * tpMax);
+  const gs = ptr(m, 16 * g_op * tpMax);
+  const bands = (g_tilesH + g_rows - 1) / g_rows;
+  const items = n * bands;
+  for (let it = claim(args + 64); it < items; it = claim(args + 64)) {
+    const img = it / bands;
+    const tr0 = (it - img * bands) * g_rows;
+    const tiles = min(g_rows, g_tilesH - tr0) * g_tilesW;
+    const tp = tilesPadded(tiles);
+    padBand(ptr(x, img * g_c * g_h * g_w), tr0, xp);
+    inputTransform(xp, tiles, tp, v, false);
+    outputGradTransform(ptr(dy, img * g_o * g_oh * g_ow), tr0, tiles, tp, m);
+    for (let xi = 0; xi < 16; xi++) {
+      // dU_ξ [O × C] += dM_ξ [O × tiles] · V_ξᵀ, V_ξ stored [C][tp].
+      gemm(g_o, g_c, tiles, ptr(m, xi * g_o * tp), tp, 1, ptr(v, xi * g_c * tp), 1, tp, ptr(du, xi * g_o * g_c), g_c, gs);
+    }
+  }
+}
+
+/**
+ * dw [O, C, 3, 3] = Gᵀ dU G for every (o, c), from dU [16][O][C] (the summed partials).
+ * Gᵀ's rows: [1 ½ ½ 0], [0 ½ −½ 0], [0 ½ ½ 1].
+ */
+export function winogradFilterGrad(du: usize, o: i32, c: i32, dw: usize): void {
+  const step = <usize>(o * c) << 2;
+  for (let oc = 0; oc < o; oc++) {
+    for (let ci = 0; ci < c; ci++) {
+      const src = du + (<usize>(oc * c + ci) << 2);
+      const dst = ptr(dw, (oc * c + ci) * 9);
+      // T = Gᵀ dU (3×4), column by column; then each row of T times G.
+      for (let r = 0; r < 3; r++) {
+        let t0: f32 = 0;
+        let t1: f32 = 0;
+        let t2: f32 = 0;
+        let t3: f32 = 0;
+        for (let s = 0; s < 4; s++) {
+          const u0 = load<f32>(src + <usize>s * step);
+          const u1 = load<f32>(src + <usize>(4 + s) * step);
+          const u2 = load<f32>(src + <usize>(8 + s) * step);
+          const u3 = load<f32>(src + <usize>(12 + s) * step);
+          const v: f32 = r == 0 ? u0 + 0.5 * (u1 + u2) : r == 1 ? 0.5 * (u1 - u2) : 0.5 * (u1 + u2) + u3;
+          if (s == 0) t0 = v;
+          else if (s == 1) t1 = v;
+          else if (s == 2) t2 = v;
+          else t3 = v;
+        }
+        store<f32>(dst + (<usize>(r * 3) << 2), t0 + 0.5 * (t1 + t2));
+        store<f32>(dst + (<usize>(r * 3 + 1) << 2), 0.5 * (t1 - t2));
+        store<f32>(dst + (<usize>(r * 3 + 2) << 2), 0.5 * (t1 + t2) + t3);
+      }
+    }
   }
 }

@@ -17,6 +17,7 @@ export interface KernelExports {
   convScratchBytes(args: number): number;
   winogradScratchBytes(args: number): number;
   winogradFilter(w: number, o: number, c: number, u: number, flip: number): void;
+  winogradFilterGrad(du: number, o: number, c: number, dw: number): void;
   unaryF32(op: number, x: number, o: number, n: number, p: number, q: number): void;
   unaryI32(op: number, x: number, o: number, n: number): void;
   predicate(op: number, x: number, o: number, n: number): void;

@@ -32,6 +32,7 @@ export const JOBS = [
   'jobBinary',
   'jobUnary',
   'jobConvWinograd',
+  'jobConvWinogradFilter',
 ] as const;
 export type JobName = (typeof JOBS)[number];
 

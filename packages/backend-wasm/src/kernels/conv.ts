@@ -93,6 +93,8 @@ function zero(rt: Runtime, ptr: number, length: number): void {
 
 /** Bytes of the Winograd products (V and M) one work item may hold: half of a 1 MiB L2. */
 const WINOGRAD_BUDGET = 1 << 19;
+/** Fewest tiles per image (and per work item) for which the filter gradient takes Winograd. */
+const WINOGRAD_FILTER_MIN_TILES = 48;
 
 /**
  * Whether a pass goes through Winograd's F(2×2, 3×3) (assembly/winograd.ts): 3×3 kernels,
@@ -122,6 +124,27 @@ function winogradFits(s: ConvShape, attrs: Conv2dAttrs): boolean {
  * this computes its input gradient dx (x = dy, y = dx) as the convolution of dy with w
  * transposed and rotated, padded by 2 − pad.
  */
+/**
+ * Tile rows per work item and threads for a Winograd job over shape s (of the convolution run).
+ * `minTiles`: the filter gradient's GEMMs run over the tiles of an item (their depth), so its
+ * items are not thinned below that many tiles to make more of them.
+ */
+function winogradSplit(rt: Runtime, s: ConvShape, minTiles = 0): [rows: number, nt: number] {
+  const op = Math.ceil(s.o / 4) * 4;
+  const tilesH = Math.ceil(s.oh / 2);
+  const tilesW = Math.ceil(s.ow / 2);
+  const macs = s.n * s.o * s.c * 9 * s.oh * s.ow;
+  const nt = macs >= PARALLEL_MIN_MACS ? rt.threads : 1;
+  // The item's transformed input and products fit the budget, and there are enough items for
+  // every thread.
+  const tiles = Math.max(8, Math.floor(WINOGRAD_BUDGET / (64 * (s.c + op))));
+  let rows = Math.max(1, Math.min(tilesH, Math.floor(tiles / tilesW)));
+  while (rows > 1 && s.n * Math.ceil(tilesH / rows) < 8 * nt && Math.ceil(rows / 2) * tilesW >= minTiles) {
+    rows = Math.ceil(rows / 2);
+  }
+  return [rows, nt];
+}
+
 function conv2dWinograd(
   rt: Runtime,
   fwd: ConvShape,
@@ -134,15 +157,7 @@ function conv2dWinograd(
   const s = flip ? { ...fwd, c: fwd.o, h: fwd.oh, w: fwd.ow, o: fwd.c, oh: fwd.h, ow: fwd.w } : fwd;
   const [top, left] = flip ? [2 - attrs.pad[0], 2 - attrs.pad[2]] : [attrs.pad[0], attrs.pad[2]];
   const op = Math.ceil(s.o / 4) * 4;
-  const tilesH = Math.ceil(s.oh / 2);
-  const tilesW = Math.ceil(s.ow / 2);
-  const macs = s.n * s.o * s.c * 9 * s.oh * s.ow;
-  const nt = macs >= PARALLEL_MIN_MACS ? rt.threads : 1;
-  // Tile rows per item: the item's transformed input and products fit the budget, and there are
-  // enough items for every thread.
-  const tiles = Math.max(8, Math.floor(WINOGRAD_BUDGET / (64 * (s.c + op))));
-  let rows = Math.max(1, Math.min(tilesH, Math.floor(tiles / tilesW)));
-  while (rows > 1 && s.n * Math.ceil(tilesH / rows) < 8 * nt) rows = Math.ceil(rows / 2);
+  const [rows, nt] = winogradSplit(rt, s);
   const uBytes = Math.ceil((16 * op * s.c * 4) / 64) * 64;
   const fields = [s.n, s.c, s.h, s.w, s.o, s.oh, s.ow, top, left, x, 0, y, rows];
   const args = rt.setArgs(fields);
@@ -205,6 +220,34 @@ const conv2dBackpropInput: WasmKernel<Conv2dAttrs> = (rt, { inputs: [dy, w], att
   return [dx];
 };
 
+/**
+ * dw = the filter gradient of a `winogradFits` convolution: every thread accumulates
+ * dU_ξ = Σ dM_ξ · V_ξᵀ over its items into its own zeroed partial, the host sums the partials and
+ * maps dU back to 3×3 filters (Gᵀ dU G).
+ */
+function conv2dWinogradFilter(
+  rt: Runtime,
+  s: ConvShape,
+  attrs: Conv2dAttrs,
+  x: number,
+  dy: number,
+  dw: number,
+): void {
+  const [rows, nt] = winogradSplit(rt, s, WINOGRAD_FILTER_MIN_TILES);
+  const duFloats = 16 * s.o * s.c;
+  const duBytes = Math.ceil((nt * duFloats * 4) / 64) * 64;
+  const args = rt.setArgs([s.n, s.c, s.h, s.w, s.o, s.oh, s.ow, attrs.pad[0], attrs.pad[2], x, 0, dy, rows]);
+  const stride = rt.exports.winogradScratchBytes(args) + rt.exports.gemmScratchBytes();
+  const scratch = rt.scratch(duBytes + nt * stride + 64);
+  // Zeroed here, not by the workers: a worker that joins no task leaves its partial untouched.
+  zero(rt, scratch, nt * duFloats);
+  rt.setArgs([scratch], 40);
+  rt.setArgs([scratch + duBytes, stride, 0, 0], 52);
+  rt.job('jobConvWinogradFilter', args, nt);
+  for (let t = 1; t < nt; t++) rt.exports.addInto(scratch, scratch + t * duFloats * 4, duFloats);
+  rt.exports.winogradFilterGrad(scratch, s.o, s.c, dw);
+}
+
 /** inputs [x, dy] → dw of outputs[0].shape, accumulated over the batch. */
 const conv2dBackpropFilter: WasmKernel<Conv2dAttrs> = (rt, { inputs: [x, dy], attrs, outputs: [spec] }) => {
   const s = convShape(x!.shape, spec!.shape, dy!.shape, attrs.groups);
@@ -215,6 +258,12 @@ const conv2dBackpropFilter: WasmKernel<Conv2dAttrs> = (rt, { inputs: [x, dy], at
   if (dw.length === 0) return [dw];
   zero(rt, dw.ptr, dw.length);
   if (s.n === 0 || s.oh * s.ow === 0) return [dw];
+  // The filter gradient's products are as deep as an image has tiles: too few, and the
+  // im2col GEMM (as deep as an image has pixels) does better.
+  if (winogradFits(s, attrs) && Math.ceil(s.oh / 2) * Math.ceil(s.ow / 2) >= WINOGRAD_FILTER_MIN_TILES) {
+    conv2dWinogradFilter(rt, s, attrs, dataOf(x!).ptr, dataOf(dy!).ptr, dw.ptr);
+    return [dw];
+  }
   const bands = (rows: number) => Math.ceil(s.oh / rows);
   const [args, nt] = convArgs(rt, s, attrs, [dataOf(x!).ptr, dataOf(dy!).ptr, dw.ptr], (r) => s.n * bands(r));
   // Zeroed here, not by the workers: a worker that joins no task leaves its partial untouched.
