@@ -96,15 +96,16 @@ for (const [threads, relaxedSimd] of [
       ['3×3 same, threaded', [4, 16, 32, 32], [32, 16, 3, 3], conv(1, [1, 1, 1, 1], 1, 1)],
       ['stride 2, groups 2, threaded', [6, 32, 33, 31], [32, 16, 3, 3], conv(2, [1, 0, 2, 1], 1, 2)],
       ['7×7 stride 2 on one image, threaded', [1, 3, 90, 84], [64, 3, 7, 7], conv(2, [3, 3, 3, 3], 1, 1)],
-      // Winograd F(2×2, 3×3) (forward and input gradient): odd output sizes (half tiles), filter
-      // counts off the 4-channel strips, every padding up to 2, tile groups straddling tile rows.
+      // Winograd F(2×2, 3×3) (forward, input and, from 48 tiles per image, filter gradient): odd
+      // output sizes (half tiles), filter counts off the 4-channel strips, every padding up to 2,
+      // tile groups straddling tile rows.
       [
         'Winograd: 3×3 unpadded, odd sizes, 13 filters',
-        [2, 9, 11, 13],
+        [2, 9, 17, 13],
         [13, 9, 3, 3],
         conv(1, [0, 0, 0, 0], 1, 1),
       ],
-      ['Winograd: 3×3, pads 2/0/1/2', [3, 12, 10, 9], [9, 12, 3, 3], conv(1, [2, 0, 1, 2], 1, 1)],
+      ['Winograd: 3×3, pads 2/0/1/2', [3, 12, 14, 13], [9, 12, 3, 3], conv(1, [2, 0, 1, 2], 1, 1)],
       ['Winograd: 3×3 same on 2×2 images', [5, 8, 2, 2], [8, 8, 3, 3], conv(1, [1, 1, 1, 1], 1, 1)],
       [
         'Winograd: 3×3 same, odd-width rows, threaded',
