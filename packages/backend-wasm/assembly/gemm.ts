@@ -173,9 +173,13 @@ function packB(dst: usize, b: usize, rsb: i32, csb: i32, count: i32, depth: i32)
   }
 }
 
-/** C[4×8] (row stride ldcBytes) += A strip · B strip over kc steps. */
+/**
+ * The 4×8 register tile over kc steps of an A strip (4 values per step) and a B strip (8 per
+ * step): C[4×8] (row stride ldcBytes) += A·B with `accumulate`, = A·B without. Both forms are
+ * inlined with the flag constant, so each compiles to its own straight-line kernel.
+ */
 @inline
-function micro4x8(kc: i32, pa: usize, pb: usize, c: usize, ldcBytes: usize): void {
+function microTile(kc: i32, pa: usize, pb: usize, c: usize, ldcBytes: usize, accumulate: bool): void {
   let c00 = f32x4.splat(0);
   let c01 = f32x4.splat(0);
   let c10 = f32x4.splat(0);
@@ -202,59 +206,32 @@ function micro4x8(kc: i32, pa: usize, pb: usize, c: usize, ldcBytes: usize): voi
     pa += 16;
     pb += 32;
   }
-  v128.store(c, f32x4.add(v128.load(c), c00));
-  v128.store(c, f32x4.add(v128.load(c, 16), c01), 16);
-  c += ldcBytes;
-  v128.store(c, f32x4.add(v128.load(c), c10));
-  v128.store(c, f32x4.add(v128.load(c, 16), c11), 16);
-  c += ldcBytes;
-  v128.store(c, f32x4.add(v128.load(c), c20));
-  v128.store(c, f32x4.add(v128.load(c, 16), c21), 16);
-  c += ldcBytes;
-  v128.store(c, f32x4.add(v128.load(c), c30));
-  v128.store(c, f32x4.add(v128.load(c, 16), c31), 16);
+  tileRow(c, c00, c01, accumulate);
+  tileRow(c + ldcBytes, c10, c11, accumulate);
+  tileRow(c + 2 * ldcBytes, c20, c21, accumulate);
+  tileRow(c + 3 * ldcBytes, c30, c31, accumulate);
+}
+
+@inline
+function tileRow(c: usize, lo: v128, hi: v128, accumulate: bool): void {
+  if (accumulate) {
+    lo = f32x4.add(v128.load(c), lo);
+    hi = f32x4.add(v128.load(c, 16), hi);
+  }
+  v128.store(c, lo);
+  v128.store(c, hi, 16);
+}
+
+/** C[4×8] (row stride ldcBytes) += A strip · B strip over kc steps. */
+@inline
+function micro4x8(kc: i32, pa: usize, pb: usize, c: usize, ldcBytes: usize): void {
+  microTile(kc, pa, pb, c, ldcBytes, true);
 }
 
 /** C[4×8] (row stride ldcBytes) = A strip · B strip over kc steps (stores, does not accumulate). */
 @inline
 export function microStore4x8(kc: i32, pa: usize, pb: usize, c: usize, ldcBytes: usize): void {
-  let c00 = f32x4.splat(0);
-  let c01 = f32x4.splat(0);
-  let c10 = f32x4.splat(0);
-  let c11 = f32x4.splat(0);
-  let c20 = f32x4.splat(0);
-  let c21 = f32x4.splat(0);
-  let c30 = f32x4.splat(0);
-  let c31 = f32x4.splat(0);
-  for (let p = 0; p < kc; p++) {
-    const b0 = v128.load(pb);
-    const b1 = v128.load(pb, 16);
-    let a = v128.load32_splat(pa);
-    c00 = madd(a, b0, c00);
-    c01 = madd(a, b1, c01);
-    a = v128.load32_splat(pa, 4);
-    c10 = madd(a, b0, c10);
-    c11 = madd(a, b1, c11);
-    a = v128.load32_splat(pa, 8);
-    c20 = madd(a, b0, c20);
-    c21 = madd(a, b1, c21);
-    a = v128.load32_splat(pa, 12);
-    c30 = madd(a, b0, c30);
-    c31 = madd(a, b1, c31);
-    pa += 16;
-    pb += 32;
-  }
-  v128.store(c, c00);
-  v128.store(c, c01, 16);
-  c += ldcBytes;
-  v128.store(c, c10);
-  v128.store(c, c11, 16);
-  c += ldcBytes;
-  v128.store(c, c20);
-  v128.store(c, c21, 16);
-  c += ldcBytes;
-  v128.store(c, c30);
-  v128.store(c, c31, 16);
+  microTile(kc, pa, pb, c, ldcBytes, false);
 }
 
 function microFull(kc: i32, pa: usize, pb: usize, c: usize, ldcBytes: usize): void {

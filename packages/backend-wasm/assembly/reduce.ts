@@ -235,22 +235,12 @@ export function layerNormRows(x: usize, o: usize, rows: i32, size: i32, eps: f64
   for (let r = 0; r < rows; r++) {
     const xr = ptr(x, r * size);
     const orow = ptr(o, r * size);
+    const sum = sumRun(xr, size);
+    const mean = sum / <f64>size;
+    const mv = f64x2.splat(mean);
     let s0 = f64x2.splat(0);
     let s1 = f64x2.splat(0);
     let j = 0;
-    for (; j + 4 <= size; j += 4) {
-      const v = v128.load(ptr(xr, j));
-      s0 = f64x2.add(s0, f64x2.promote_low_f32x4(v));
-      s1 = f64x2.add(s1, f64x2.promote_low_f32x4(v128.shuffle<f32>(v, v, 2, 3, 0, 1)));
-    }
-    let sv = f64x2.add(s0, s1);
-    let sum = f64x2.extract_lane(sv, 0) + f64x2.extract_lane(sv, 1);
-    for (; j < size; j++) sum += <f64>load<f32>(ptr(xr, j));
-    const mean = sum / <f64>size;
-    const mv = f64x2.splat(mean);
-    s0 = f64x2.splat(0);
-    s1 = f64x2.splat(0);
-    j = 0;
     for (; j + 4 <= size; j += 4) {
       const v = v128.load(ptr(xr, j));
       const d0 = f64x2.sub(f64x2.promote_low_f32x4(v), mv);
@@ -258,7 +248,7 @@ export function layerNormRows(x: usize, o: usize, rows: i32, size: i32, eps: f64
       s0 = f64x2.add(s0, f64x2.mul(d0, d0));
       s1 = f64x2.add(s1, f64x2.mul(d1, d1));
     }
-    sv = f64x2.add(s0, s1);
+    const sv = f64x2.add(s0, s1);
     let sq = f64x2.extract_lane(sv, 0) + f64x2.extract_lane(sv, 1);
     for (; j < size; j++) {
       const d = <f64>load<f32>(ptr(xr, j)) - mean;

@@ -165,43 +165,28 @@ function inputTransform(xp: usize, tiles: i32, tp: i32, v: usize, packed: bool):
       const tr = t / TW;
       const tc = t - tr * TW;
       if (t + 4 <= tiles && tc + 4 <= TW) {
-        // Four neighbouring tiles of one row: lane l is the tile at column tc + l.
-        let at = plane + <usize>(2 * tr) * rowBytes + (<usize>(2 * tc) << 2);
-        let l0 = v128.load(at);
-        let l1 = v128.load(at, 16);
-        let l2 = v128.load(at, 8);
-        let l3 = v128.load(at, 24);
-        const d00 = v128.shuffle<f32>(l0, l1, 0, 2, 4, 6);
-        const d01 = v128.shuffle<f32>(l0, l1, 1, 3, 5, 7);
-        const d02 = v128.shuffle<f32>(l2, l3, 0, 2, 4, 6);
-        const d03 = v128.shuffle<f32>(l2, l3, 1, 3, 5, 7);
-        at += rowBytes;
-        l0 = v128.load(at);
-        l1 = v128.load(at, 16);
-        l2 = v128.load(at, 8);
-        l3 = v128.load(at, 24);
-        const d10 = v128.shuffle<f32>(l0, l1, 0, 2, 4, 6);
-        const d11 = v128.shuffle<f32>(l0, l1, 1, 3, 5, 7);
-        const d12 = v128.shuffle<f32>(l2, l3, 0, 2, 4, 6);
-        const d13 = v128.shuffle<f32>(l2, l3, 1, 3, 5, 7);
-        at += rowBytes;
-        l0 = v128.load(at);
-        l1 = v128.load(at, 16);
-        l2 = v128.load(at, 8);
-        l3 = v128.load(at, 24);
-        const d20 = v128.shuffle<f32>(l0, l1, 0, 2, 4, 6);
-        const d21 = v128.shuffle<f32>(l0, l1, 1, 3, 5, 7);
-        const d22 = v128.shuffle<f32>(l2, l3, 0, 2, 4, 6);
-        const d23 = v128.shuffle<f32>(l2, l3, 1, 3, 5, 7);
-        at += rowBytes;
-        l0 = v128.load(at);
-        l1 = v128.load(at, 16);
-        l2 = v128.load(at, 8);
-        l3 = v128.load(at, 24);
-        const d30 = v128.shuffle<f32>(l0, l1, 0, 2, 4, 6);
-        const d31 = v128.shuffle<f32>(l0, l1, 1, 3, 5, 7);
-        const d32 = v128.shuffle<f32>(l2, l3, 0, 2, 4, 6);
-        const d33 = v128.shuffle<f32>(l2, l3, 1, 3, 5, 7);
+        // Four neighbouring tiles of one row: lane l is the tile at column tc + l, and dRS the
+        // value in row R, column S of each tile's 4×4 patch.
+        const at0 = plane + <usize>(2 * tr) * rowBytes + (<usize>(2 * tc) << 2);
+        const at1 = at0 + rowBytes;
+        const at2 = at1 + rowBytes;
+        const at3 = at2 + rowBytes;
+        const d00 = lanes(at0, 0, 0);
+        const d01 = lanes(at0, 0, 1);
+        const d02 = lanes(at0, 8, 0);
+        const d03 = lanes(at0, 8, 1);
+        const d10 = lanes(at1, 0, 0);
+        const d11 = lanes(at1, 0, 1);
+        const d12 = lanes(at1, 8, 0);
+        const d13 = lanes(at1, 8, 1);
+        const d20 = lanes(at2, 0, 0);
+        const d21 = lanes(at2, 0, 1);
+        const d22 = lanes(at2, 8, 0);
+        const d23 = lanes(at2, 8, 1);
+        const d30 = lanes(at3, 0, 0);
+        const d31 = lanes(at3, 0, 1);
+        const d32 = lanes(at3, 8, 0);
+        const d33 = lanes(at3, 8, 1);
         // Bᵀ d (rows), then (Bᵀ d) B (columns).
         transformRowsStore(dst, step, 0, f32x4.sub(d00, d20), f32x4.sub(d01, d21), f32x4.sub(d02, d22), f32x4.sub(d03, d23));
         transformRowsStore(dst, step, 1, f32x4.add(d10, d20), f32x4.add(d11, d21), f32x4.add(d12, d22), f32x4.add(d13, d23));
@@ -212,6 +197,17 @@ function inputTransform(xp: usize, tiles: i32, tp: i32, v: usize, packed: bool):
       }
     }
   }
+}
+
+/**
+ * Floats at + offset + 2l + odd for lanes l = 0..3: every other float of the 8 from at + offset
+ * (the even or the odd ones), i.e. one column of four tiles that start two floats apart.
+ */
+@inline
+function lanes(at: usize, offset: usize, odd: i32): v128 {
+  const lo = v128.load(at + offset);
+  const hi = v128.load(at + offset, 16);
+  return odd ? v128.shuffle<f32>(lo, hi, 1, 3, 5, 7) : v128.shuffle<f32>(lo, hi, 0, 2, 4, 6);
 }
 
 /** Row r of V = t B from row r of t = Bᵀ d (four tiles per vector), stored at positions 4r..4r+3. */
@@ -280,6 +276,15 @@ function products(u: usize, v: usize, tp: i32, m: usize): void {
 }
 
 /**
+ * Whether the four tiles from t (at tile column tc, output row oh) lie in one tile row and inside
+ * the output: their 2×4 output block then moves as two f32x4 rows.
+ */
+@inline
+function wholeOutputGroup(t: i32, tiles: i32, tc: i32, oh: i32): bool {
+  return t + 4 <= tiles && tc + 4 <= g_tilesW && 2 * tc + 8 <= g_ow && oh + 2 <= g_oh;
+}
+
+/**
  * Y = Aᵀ M A for every output channel and tile of the band, into y's plane block of one image.
  * Aᵀ's rows: [1 1 1 0], [0 1 −1 −1].
  */
@@ -296,7 +301,7 @@ function outputTransform(m: usize, tr0: i32, tiles: i32, tp: i32, y: usize): voi
       const tr = t / TW;
       const tc = t - tr * TW;
       const oh = 2 * (tr0 + tr);
-      if (t + 4 <= tiles && tc + 4 <= TW && 2 * tc + 8 <= OW && oh + 2 <= OH) {
+      if (wholeOutputGroup(t, tiles, tc, oh)) {
         // Aᵀ M (rows): u0 = m0 + m1 + m2, u1 = m1 − m2 − m3, for each column s.
         const m00 = v128.load(src);
         const m01 = v128.load(src + step);
@@ -424,20 +429,16 @@ function outputGradTransform(dy: usize, tr0: i32, tiles: i32, tp: i32, m: usize)
       const tr = t / TW;
       const tc = t - tr * TW;
       const oh = 2 * (tr0 + tr);
-      if (!(t + 4 <= tiles && tc + 4 <= TW && 2 * tc + 8 <= OW && oh + 2 <= OH)) {
+      if (!wholeOutputGroup(t, tiles, tc, oh)) {
         for (let l = 0; l < 4; l++) scalarGradTile(plane, tr0, t + l, tiles, dst + (<usize>l << 2), step);
         continue;
       }
       // Lane l is the tile at column tc + l: split the two output columns of each tile.
       const row = plane + <usize>oh * owBytes + (<usize>(2 * tc) << 2);
-      const r0 = v128.load(row);
-      const r1 = v128.load(row, 16);
-      const r2 = v128.load(row + owBytes);
-      const r3 = v128.load(row + owBytes, 16);
-      const a = v128.shuffle<f32>(r0, r1, 0, 2, 4, 6);
-      const b = v128.shuffle<f32>(r0, r1, 1, 3, 5, 7);
-      const c = v128.shuffle<f32>(r2, r3, 0, 2, 4, 6);
-      const d = v128.shuffle<f32>(r2, r3, 1, 3, 5, 7);
+      const a = lanes(row, 0, 0);
+      const b = lanes(row, 0, 1);
+      const c = lanes(row + owBytes, 0, 0);
+      const d = lanes(row + owBytes, 0, 1);
       // A dY: rows (a, b), (a + c, b + d), (a − c, b − d), (−c, −d); then each row (p, q) times
       // Aᵀ gives (p, p + q, p − q, −q).
       gradRowStore(dst, step, 0, a, b);
