@@ -19,6 +19,7 @@ import { loadMyelin } from './libs/myelin.js';
 import { runWasmBench } from './libs/myelin-wasm.js';
 import { runWebGpuBench } from './libs/myelin-webgpu.js';
 import { loadTfjs } from './libs/tfjs.js';
+import { table } from './suite.js';
 import { runTraining } from './training.js';
 
 interface BenchCase {
@@ -126,14 +127,9 @@ async function main(): Promise<void> {
     c.name.includes(filter),
   );
   const header = ['case', 'myelin', 'tfjs-cpu', 'ratio (myelin/tfjs)'];
-  const widths = [32, 16, 16, 19];
-  const row = (cells: string[]) =>
-    cells
-      .map((s, i) => s.padEnd(widths[i]!))
-      .join(' | ')
-      .trimEnd();
+  const { row, rule } = table([32, 16, 16, 19]);
   console.log(row(header));
-  console.log(widths.map((w) => '-'.repeat(w)).join('-|-'));
+  console.log(rule);
 
   const results: CaseResult[] = [];
   for (const c of cases) {

@@ -13,7 +13,8 @@
 
 import type { Tensor } from '@myelin/core';
 import type { BenchLibrary, ConvDims, Prepared } from '../cases.js';
-import { maxRelDiff, measure, randomValues, timing } from '../harness.js';
+import { randomValues } from '../harness.js';
+import { runSuite, type SuiteCase, type SuiteResult, type TrainingRun } from '../suite.js';
 import { loadTfjsWasm } from './tfjs-wasm.js';
 
 type Core = typeof import('@myelin/core');
@@ -36,12 +37,7 @@ export interface TrainingData {
   labels: Int32Array;
 }
 
-export interface TrainingRun {
-  samplesPerRun: number;
-  /** One pass over the case's samples (all batches), finished when it resolves. */
-  run(): Promise<void>;
-  dispose(): void;
-}
+export type { TrainingRun } from '../suite.js';
 
 /** A bench library with the wasm suite's extra cases. */
 export interface WasmBenchLibrary extends BenchLibrary {
@@ -233,30 +229,11 @@ export async function loadMyelinWasm(threads: number): Promise<WasmBenchLibrary 
 // The suite
 // ---------------------------------------------------------------------------------------------
 
-interface SuiteCase {
-  name: string;
-  unit: 'GFLOP/s' | 'GB/s' | 'samples/s';
-  /** FLOP, bytes or samples per run. */
-  work: number;
-  prepare?: (lib: WasmBenchLibrary) => Prepared;
-  /** For `prepare` cases: also read the whole result back in every repetition. */
-  readBack?: boolean;
-  train?: (lib: WasmBenchLibrary) => TrainingRun;
-}
+/** A row of the wasm suite's table. */
+export type WasmSuiteResult = SuiteResult;
 
-export interface WasmSuiteResult {
-  case: string;
-  unit: string;
-  myelin?: number;
-  tfjs?: number;
-  /** Myelin's throughput over TF.js's (> 1: Myelin is faster). */
-  ratio?: number;
-  maxRelDiff?: number;
-  error?: { myelin?: string; tfjs?: string };
-}
-
-function suiteCases(): SuiteCase[] {
-  const cases: SuiteCase[] = [];
+function suiteCases(): SuiteCase<WasmBenchLibrary>[] {
+  const cases: SuiteCase<WasmBenchLibrary>[] = [];
   for (const n of [128, 256, 512, 1024]) {
     const a = randomValues(n * n, 1);
     const b = randomValues(n * n, 2);
@@ -322,106 +299,9 @@ function suiteCases(): SuiteCase[] {
   return cases;
 }
 
-/** Rounds per case: the libraries take turns, so a change in the machine's load hits both. */
-const ROUNDS = 4;
-
-type Timed = { throughput?: number; values?: Float32Array; error?: string };
-
 /**
- * Time one case on both libraries in alternating rounds (each round: a warm-up run, then
- * `minTimeMs / ROUNDS` of timed runs on one library, then the same on the other), and report
- * each library's median over all its rounds. On a machine shared with other jobs, timing one
- * library after the other lets a burst of outside load land on one of them only.
- */
-async function timePair(
-  c: SuiteCase,
-  libs: (WasmBenchLibrary | string)[],
-  minTimeMs: number,
-): Promise<Timed[]> {
-  const out: Timed[] = libs.map((l) => (typeof l === 'string' ? { error: l } : {}));
-  const runs: ({
-    once: () => unknown;
-    perRun: number;
-    done: () => Promise<Float32Array | undefined>;
-  } | null)[] = [];
-  for (const [i, lib] of libs.entries()) {
-    if (typeof lib === 'string') {
-      runs.push(null);
-      continue;
-    }
-    try {
-      await lib.activate();
-      if (c.prepare) {
-        const prep = c.prepare(lib);
-        const once = c.readBack || !prep.compute ? () => prep.run() : () => prep.compute!();
-        runs.push({
-          once,
-          perRun: c.work,
-          done: async () => {
-            try {
-              return await prep.result();
-            } finally {
-              prep.dispose();
-            }
-          },
-        });
-      } else {
-        const run = c.train!(lib);
-        runs.push({
-          once: () => run.run(),
-          perRun: run.samplesPerRun,
-          done: async () => {
-            run.dispose();
-            return undefined;
-          },
-        });
-      }
-    } catch (err) {
-      out[i] = { error: (err as Error).message.split('\n')[0]! };
-      runs.push(null);
-    }
-  }
-  const times: number[][] = libs.map(() => []);
-  for (let round = 0; round < ROUNDS; round++) {
-    for (const [i, lib] of libs.entries()) {
-      const r = runs[i];
-      if (!r || typeof lib === 'string' || out[i]!.error) continue;
-      try {
-        await lib.activate();
-        const t = await measure(r.once, {
-          minTimeMs: minTimeMs / ROUNDS,
-          minReps: c.prepare ? 3 : 1,
-          warmupReps: 1,
-          warmupMs: 0,
-        });
-        times[i]!.push(...t.samples);
-      } catch (err) {
-        out[i] = { error: (err as Error).message.split('\n')[0]! };
-      }
-    }
-  }
-  for (const [i, lib] of libs.entries()) {
-    const r = runs[i];
-    if (!r || typeof lib === 'string') continue;
-    try {
-      await lib.activate();
-      const values = await r.done();
-      if (out[i]!.error) continue;
-      const t = timing(times[i]!);
-      out[i] = {
-        throughput: r.perRun / (t.medianMs * 1e-3) / (c.unit === 'samples/s' ? 1 : 1e9),
-        ...(values ? { values } : {}),
-      };
-    } catch (err) {
-      out[i] = { error: (err as Error).message.split('\n')[0]! };
-    }
-  }
-  return out;
-}
-
-/**
- * Run the wasm suite: each case on Myelin's wasm backend, then on TF.js's, with `threads` threads
- * asked of both; prints a table and returns the rows.
+ * Run the wasm suite: every case on Myelin's wasm backend and on TF.js's in alternating rounds
+ * (`../suite.ts`), with `threads` threads asked of both; prints a table and returns the rows.
  */
 export async function runWasmBench(
   options: { threads?: number; minTimeMs?: number; filter?: string } = {},
@@ -429,42 +309,10 @@ export async function runWasmBench(
   const { threads = 2, minTimeMs = 500, filter = '' } = options;
   const myelin = await loadMyelinWasm(threads);
   const tfjs = await loadTfjsWasm(threads);
-  const names = [
-    typeof myelin === 'string' ? 'myelin-wasm' : myelin.name,
-    typeof tfjs === 'string' ? 'tfjs-wasm' : tfjs.name,
-  ];
-  for (const lib of [myelin, tfjs]) if (typeof lib === 'string') console.log(`note: ${lib}`);
-  const widths = [40, 22, 22, 7];
-  const row = (cells: string[]) =>
-    cells
-      .map((s, i) => s.padEnd(widths[i]!))
-      .join(' | ')
-      .trimEnd();
-  console.log(row(['case', names[0]!, names[1]!, 'ratio']));
-  console.log(widths.map((w) => '-'.repeat(w)).join('-|-'));
-  const results: WasmSuiteResult[] = [];
-  for (const c of suiteCases().filter((x) => x.name.includes(filter))) {
-    const [m, t] = (await timePair(c, [myelin, tfjs], minTimeMs)) as [Timed, Timed];
-    const r: WasmSuiteResult = { case: c.name, unit: c.unit, myelin: m.throughput, tfjs: t.throughput };
-    if (m.throughput !== undefined && t.throughput !== undefined) r.ratio = m.throughput / t.throughput;
-    if (m.values && t.values) r.maxRelDiff = maxRelDiff(m.values, t.values);
-    if (m.error || t.error) r.error = { myelin: m.error, tfjs: t.error };
-    results.push(r);
-    const fmt = (v: number | undefined, err: string | undefined) =>
-      v === undefined ? (err ? 'failed' : 'n/a') : `${v.toFixed(c.unit === 'samples/s' ? 0 : 2)} ${c.unit}`;
-    console.log(
-      row([
-        c.name,
-        fmt(r.myelin, m.error),
-        fmt(r.tfjs, t.error),
-        r.ratio === undefined ? 'n/a' : r.ratio.toFixed(2),
-      ]),
-    );
-    if (m.error) console.log(`  myelin: ${m.error}`);
-    if (t.error) console.log(`  tfjs: ${t.error}`);
-    if (r.maxRelDiff !== undefined && !(r.maxRelDiff <= 1e-3)) {
-      console.log(`  warning: results differ (max relative difference ${r.maxRelDiff.toExponential(2)})`);
-    }
-  }
-  return results;
+  return runSuite(
+    suiteCases().filter((x) => x.name.includes(filter)),
+    myelin,
+    tfjs,
+    { minTimeMs, nameWidth: 40, names: ['myelin-wasm', 'tfjs-wasm'] },
+  );
 }

@@ -13,7 +13,8 @@
 
 import type { Tensor } from '@myelin/core';
 import type { ConvDims, Prepared } from '../cases.js';
-import { maxRelDiff, measure, randomValues } from '../harness.js';
+import { randomValues } from '../harness.js';
+import { runSuite, type SuiteCase, type SuiteResult } from '../suite.js';
 import type { TrainingCase, TrainingData, TrainingRun } from './myelin-wasm.js';
 import { type GpuBenchLibrary, loadTfjsWebGpu } from './tfjs-webgpu.js';
 
@@ -127,27 +128,11 @@ export async function loadMyelinWebGpu(): Promise<GpuBenchLibrary | string> {
   };
 }
 
-interface GpuCase {
-  name: string;
-  unit: 'GFLOP/s' | 'samples/s';
-  work: number;
-  prepare?: (lib: GpuBenchLibrary) => Prepared;
-  train?: (lib: GpuBenchLibrary) => TrainingRun;
-}
+/** A row of the webgpu suite's table. */
+export type WebGpuSuiteResult = SuiteResult;
 
-export interface WebGpuSuiteResult {
-  case: string;
-  unit: string;
-  myelin?: number;
-  tfjs?: number;
-  /** Myelin's throughput over TF.js's (> 1: Myelin is faster). */
-  ratio?: number;
-  maxRelDiff?: number;
-  error?: { myelin?: string; tfjs?: string };
-}
-
-function gpuCases(): GpuCase[] {
-  const cases: GpuCase[] = [];
+function gpuCases(): SuiteCase<GpuBenchLibrary>[] {
+  const cases: SuiteCase<GpuBenchLibrary>[] = [];
   for (const n of [256, 512, 1024]) {
     const a = randomValues(n * n, 1);
     const b = randomValues(n * n, 2);
@@ -174,78 +159,17 @@ function gpuCases(): GpuCase[] {
   return cases;
 }
 
-async function timeCase(
-  c: GpuCase,
-  lib: GpuBenchLibrary,
-  minTimeMs: number,
-): Promise<{ throughput?: number; values?: Float32Array; error?: string }> {
-  await lib.activate();
-  try {
-    if (c.prepare) {
-      const prep = c.prepare(lib);
-      try {
-        const t = await measure(() => prep.run(), { minTimeMs, warmupReps: 1, minReps: 2 });
-        return { throughput: c.work / (t.medianMs * 1e-3) / 1e9, values: await prep.result() };
-      } finally {
-        prep.dispose();
-      }
-    }
-    const run = c.train!(lib);
-    try {
-      const t = await measure(() => run.run(), { minTimeMs, warmupReps: 1, minReps: 2 });
-      return { throughput: run.samplesPerRun / (t.medianMs * 1e-3) };
-    } finally {
-      run.dispose();
-    }
-  } catch (err) {
-    return { error: (err as Error).message.split('\n')[0]! };
-  }
-}
-
-/** Run the webgpu suite on Myelin's backend, then on TF.js's; prints a table and returns the rows. */
+/** Run the webgpu suite on Myelin's backend and TF.js's in alternating rounds; prints a table and returns the rows. */
 export async function runWebGpuBench(
   options: { minTimeMs?: number; filter?: string } = {},
 ): Promise<WebGpuSuiteResult[]> {
   const { minTimeMs = 500, filter = '' } = options;
   const myelin = await loadMyelinWebGpu();
   const tfjs = await loadTfjsWebGpu();
-  const names = [
-    typeof myelin === 'string' ? 'myelin-webgpu' : myelin.name,
-    typeof tfjs === 'string' ? 'tfjs-webgpu' : tfjs.name,
-  ];
-  for (const lib of [myelin, tfjs]) if (typeof lib === 'string') console.log(`note: ${lib}`);
-  const widths = [38, 22, 22, 7];
-  const row = (cells: string[]) =>
-    cells
-      .map((s, i) => s.padEnd(widths[i]!))
-      .join(' | ')
-      .trimEnd();
-  console.log(row(['case', names[0]!, names[1]!, 'ratio']));
-  console.log(widths.map((w) => '-'.repeat(w)).join('-|-'));
-  const results: WebGpuSuiteResult[] = [];
-  for (const c of gpuCases().filter((x) => x.name.includes(filter))) {
-    const m = typeof myelin === 'string' ? { error: myelin } : await timeCase(c, myelin, minTimeMs);
-    const t = typeof tfjs === 'string' ? { error: tfjs } : await timeCase(c, tfjs, minTimeMs);
-    const r: WebGpuSuiteResult = { case: c.name, unit: c.unit, myelin: m.throughput, tfjs: t.throughput };
-    if (m.throughput !== undefined && t.throughput !== undefined) r.ratio = m.throughput / t.throughput;
-    if (m.values && t.values) r.maxRelDiff = maxRelDiff(m.values, t.values);
-    if (m.error || t.error) r.error = { myelin: m.error, tfjs: t.error };
-    results.push(r);
-    const fmt = (v: number | undefined, err: string | undefined) =>
-      v === undefined ? (err ? 'failed' : 'n/a') : `${v.toFixed(c.unit === 'samples/s' ? 0 : 2)} ${c.unit}`;
-    console.log(
-      row([
-        c.name,
-        fmt(r.myelin, m.error),
-        fmt(r.tfjs, t.error),
-        r.ratio === undefined ? 'n/a' : r.ratio.toFixed(2),
-      ]),
-    );
-    if (m.error) console.log(`  myelin: ${m.error}`);
-    if (t.error) console.log(`  tfjs: ${t.error}`);
-    if (r.maxRelDiff !== undefined && !(r.maxRelDiff <= 1e-3)) {
-      console.log(`  warning: results differ (max relative difference ${r.maxRelDiff.toExponential(2)})`);
-    }
-  }
-  return results;
+  return runSuite(
+    gpuCases().filter((x) => x.name.includes(filter)),
+    myelin,
+    tfjs,
+    { minTimeMs, nameWidth: 38, names: ['myelin-webgpu', 'tfjs-webgpu'] },
+  );
 }
