@@ -1,7 +1,7 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: ['src/index.ts'],
+  entry: ['src/index.ts', 'src/browser.ts'],
   // ESM only: vitest 4 cannot be require()d, so a CommonJS build of a suite that registers tests
   // could never run.
   format: ['esm'],
@@ -9,5 +9,5 @@ export default defineConfig({
   sourcemap: true,
   clean: true,
   target: 'es2022',
-  external: ['vitest', '@myelin/core'],
+  external: ['vitest', '@myelin/core', 'esbuild', 'playwright-core'],
 });
