@@ -6,14 +6,15 @@ import { cpu, expectClose, f32, run } from './helpers.js';
 /*
  * The tiled, packed and threaded paths of the big kernels against the CPU backend (the reference
  * implementation), on odd sizes that leave partial register tiles, partial cache blocks and uneven
- * thread shares, with every transpose and every conv option. One and two threads, and the
- * relaxed-SIMD build (fused multiply-adds) on two (vitest.config.ts runs Node with
+ * thread shares, with every transpose and every conv option. One and two threads, each on the
+ * plain and the relaxed-SIMD build (fused multiply-adds; vitest.config.ts runs Node with
  * --experimental-wasm-relaxed-simd, so the build is really taken: checked below).
  */
 
 for (const [threads, relaxedSimd] of [
   [1, false],
   [2, false],
+  [1, true],
   [2, true],
 ] as const) {
   const label = `${threads} thread${threads > 1 ? 's' : ''}${relaxedSimd ? ', relaxed SIMD' : ''}`;
