@@ -16,7 +16,7 @@ import type { ConvDims, Prepared } from '../cases.js';
 import { randomValues } from '../harness.js';
 import { runSuite, type SuiteCase, type SuiteResult } from '../suite.js';
 import type { TrainingCase, TrainingData, TrainingRun } from './myelin-wasm.js';
-import { type GpuBenchLibrary, loadTfjsWebGpu } from './tfjs-webgpu.js';
+import { dawnChoice, type GpuBenchLibrary, loadTfjsWebGpu } from './tfjs-webgpu.js';
 
 type Core = typeof import('@myelin/core');
 
@@ -98,10 +98,14 @@ export async function loadMyelinWebGpu(): Promise<GpuBenchLibrary | string> {
   let backend: { name: string; adapterInfo: string };
   try {
     core = await import('@myelin/core');
-    const mod = await load<{ webgpuBackend(): Promise<{ name: string; adapterInfo: string }> }>(
-      '@myelin/backend-webgpu',
-    );
-    backend = await mod.webgpuBackend();
+    const mod = await load<{
+      webgpuBackend(options?: {
+        dawnFlags?: string[];
+        compatibility?: boolean;
+      }): Promise<{ name: string; adapterInfo: string }>;
+    }>('@myelin/backend-webgpu');
+    const dawn = dawnChoice();
+    backend = await mod.webgpuBackend({ dawnFlags: dawn.flags, compatibility: dawn.compatibility });
   } catch (err) {
     return `cannot load Myelin webgpu (${(err as Error).message.split('\n')[0]})`;
   }
@@ -131,9 +135,13 @@ export async function loadMyelinWebGpu(): Promise<GpuBenchLibrary | string> {
 /** A row of the webgpu suite's table. */
 export type WebGpuSuiteResult = SuiteResult;
 
-function gpuCases(): SuiteCase<GpuBenchLibrary>[] {
+/**
+ * The webgpu cases; `large` adds what only a real GPU runs in reasonable time: matmul 2048 and
+ * 4096, and the CPU and wasm suites' convolution (batch 32, 28×28×32 → 64, 3×3).
+ */
+function gpuCases(large: boolean): SuiteCase<GpuBenchLibrary>[] {
   const cases: SuiteCase<GpuBenchLibrary>[] = [];
-  for (const n of [256, 512, 1024]) {
+  for (const n of large ? [256, 512, 1024, 2048, 4096] : [256, 512, 1024]) {
     const a = randomValues(n * n, 1);
     const b = randomValues(n * n, 2);
     cases.push({ name: `matmul ${n}`, unit: 'GFLOP/s', work: 2 * n ** 3, prepare: (l) => l.matmul(a, b, n) });
@@ -147,6 +155,17 @@ function gpuCases(): SuiteCase<GpuBenchLibrary>[] {
     work: 2 * 8 * 28 * 28 * 32 * 16 * 9,
     prepare: (l) => l.conv2d(x, w, d),
   });
+  if (large) {
+    const big: ConvDims = { batch: 32, height: 28, width: 28, inChannels: 32, outChannels: 64, kernel: 3 };
+    const bx = randomValues(32 * 32 * 28 * 28, 5);
+    const bw = randomValues(64 * 32 * 9, 6);
+    cases.push({
+      name: 'conv2d 32x28x28x32→64 3x3 same',
+      unit: 'GFLOP/s',
+      work: 2 * 32 * 28 * 28 * 64 * 32 * 9,
+      prepare: (l) => l.conv2d(bx, bw, big),
+    });
+  }
   const mlp: TrainingCase = { samples: 512, batch: 64 };
   const images = randomValues(mlp.samples * 784, 9).map((v) => (v + 1) / 2);
   const labels = Int32Array.from(randomValues(mlp.samples, 10), (v) => Math.min(9, Math.floor((v + 1) * 5)));
@@ -159,15 +178,18 @@ function gpuCases(): SuiteCase<GpuBenchLibrary>[] {
   return cases;
 }
 
-/** Run the webgpu suite on Myelin's backend and TF.js's in alternating rounds; prints a table and returns the rows. */
+/**
+ * Run the webgpu suite on Myelin's backend and TF.js's in alternating rounds; prints a table and
+ * returns the rows. `large` adds the cases for a real GPU (`gpuCases`).
+ */
 export async function runWebGpuBench(
-  options: { minTimeMs?: number; filter?: string } = {},
+  options: { minTimeMs?: number; filter?: string; large?: boolean } = {},
 ): Promise<WebGpuSuiteResult[]> {
-  const { minTimeMs = 500, filter = '' } = options;
+  const { minTimeMs = 500, filter = '', large = false } = options;
   const myelin = await loadMyelinWebGpu();
   const tfjs = await loadTfjsWebGpu();
   return runSuite(
-    gpuCases().filter((x) => x.name.includes(filter)),
+    gpuCases(large).filter((x) => x.name.includes(filter)),
     myelin,
     tfjs,
     { minTimeMs, nameWidth: 38, names: ['myelin-webgpu', 'tfjs-webgpu'] },

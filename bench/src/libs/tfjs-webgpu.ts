@@ -27,7 +27,19 @@ function load<T>(specifier: string): Promise<T> {
   return import(/* @vite-ignore */ specifier) as Promise<T>;
 }
 
-/** In Node, a `navigator.gpu` over Dawn that requests the compatibility-mode adapter on Linux. */
+/**
+ * Dawn's backend in Node on Linux: OpenGL over Mesa by default (the one that gives an adapter on
+ * a GPU-less machine), Vulkan with `MYELIN_DAWN=vulkan` (a real GPU's driver). Both libraries of
+ * the webgpu suite take the same.
+ */
+export function dawnChoice(): { flags: string[]; compatibility: boolean } {
+  if (process.platform !== 'linux') return { flags: [], compatibility: false };
+  return process.env.MYELIN_DAWN === 'vulkan'
+    ? { flags: [], compatibility: false }
+    : { flags: ['backend=opengl'], compatibility: true };
+}
+
+/** In Node, a `navigator.gpu` over Dawn (`dawnChoice`: the compatibility-mode OpenGL adapter by default on Linux). */
 async function ensureNavigatorGpu(): Promise<void> {
   const g = globalThis as { navigator?: { gpu?: unknown } };
   if (g.navigator?.gpu) return;
@@ -38,12 +50,12 @@ async function ensureNavigatorGpu(): Promise<void> {
     globals: Record<string, unknown>;
   }>('webgpu');
   for (const [k, v] of Object.entries(globals)) if (!(k in globalThis)) Object.assign(globalThis, { [k]: v });
-  const linux = process.platform === 'linux';
-  if (linux) process.env.EGL_PLATFORM ??= 'surfaceless';
-  const gpu = create(linux ? ['backend=opengl'] : []);
+  const dawn = dawnChoice();
+  if (process.platform === 'linux') process.env.EGL_PLATFORM ??= 'surfaceless';
+  const gpu = create(dawn.flags);
   const shim = {
     requestAdapter: (o: AdapterOptions = {}) =>
-      gpu.requestAdapter(linux ? { ...o, featureLevel: 'compatibility' } : o),
+      gpu.requestAdapter(dawn.compatibility ? { ...o, featureLevel: 'compatibility' } : o),
     getPreferredCanvasFormat: () => 'rgba8unorm' as const,
   };
   Object.defineProperty(globalThis, 'navigator', {

@@ -346,6 +346,35 @@ export function runConformance(
       baseline = live();
     });
 
+    it('data() hands out arrays of its own: changing one changes neither the tensor nor another read', async () => {
+      const reads: [number[], m.DType][] = [
+        [[1.5, -2, 3], 'float32'],
+        [[4, 5, 6], 'int32'],
+        [[1, 0, 1], 'bool'],
+      ];
+      for (const [values, dtype] of reads) {
+        const t = m.tensor(values, { dtype });
+        const sum = m.scope(() => m.add(t, m.zerosLike(t)));
+        for (const x of [t, sum]) {
+          const first = await x.data();
+          const second = await x.data();
+          if (first === second || first.buffer === second.buffer) {
+            throw new Error(`data() of a ${dtype} tensor returned the same array twice`);
+          }
+          first[0] = 0;
+          first[1] = 0;
+          const again = Array.from(await x.data());
+          const want = values;
+          if (again.join() !== want.join() || Array.from(second).join() !== want.join()) {
+            throw new Error(
+              `data() of a ${dtype} tensor aliased its storage: wrote into one read, then read ${again}`,
+            );
+          }
+        }
+        for (const x of [t, sum]) x.dispose();
+      }
+    });
+
     it('the ops table covers every fixture op', () => {
       const missing = [...new Set(cases.map((c) => c.op))].filter((op) => !(op in OPS));
       if (missing.length) throw new Error(`no ops-table entry for: ${missing.join(', ')}`);

@@ -2,7 +2,7 @@ import type { Backend, BackendMemory, DataId, DType, KernelTable, TypedArray } f
 import { convKernels } from './kernels/conv.js';
 import { elementwiseKernels } from './kernels/elementwise.js';
 import { indexingKernels } from './kernels/indexing.js';
-import { DTYPE_CODE, dataOf, type WasmKernel, type WasmKernelTable } from './kernels/kernel.js';
+import { dataOf, type WasmKernel, type WasmKernelTable } from './kernels/kernel.js';
 import { matmulKernels } from './kernels/matmul.js';
 import { reduceKernels } from './kernels/reduce.js';
 import { shapeKernels } from './kernels/shape.js';
@@ -94,19 +94,14 @@ export class WasmBackend implements Backend {
     return this.adopt(data);
   }
 
-  /**
-   * The handle's elements. With shared memory this is a view (a SharedArrayBuffer never detaches,
-   * and the block stays the tensor's while it lives); otherwise a copy, since a kernel running
-   * before the caller resumes may grow the memory and detach a view. Core copies either way.
-   */
+  /** `read` returns a copy: the array is the caller's, and core does not copy it again. */
+  readonly readOwned = true;
+
+  /** A copy of the handle's elements (a view could be overwritten once the handle is freed). */
   async read(dataId: DataId): Promise<TypedArray> {
     const data = dataOf(dataId);
     if (data.length === 0) return emptyOf(data.dtype);
-    const rt = this.runtime;
-    if (rt.pool !== null) return rt.view(data);
-    const bytes = data.length * (data.dtype === 'bool' ? 1 : 4);
-    const copy = rt.memory.buffer.slice(data.ptr, data.ptr + bytes);
-    return new [Float32Array, Int32Array, Uint8Array][DTYPE_CODE[data.dtype]]!(copy);
+    return this.runtime.view(data).slice();
   }
 
   /**

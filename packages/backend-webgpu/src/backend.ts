@@ -75,6 +75,9 @@ export class WebGpuBackend implements Backend {
     return this.adopt(data);
   }
 
+  /** `read` copies out of a mapped staging buffer: the array is the caller's. */
+  readonly readOwned = true;
+
   async read(dataId: DataId): Promise<TypedArray> {
     const data = unbox(dataId);
     if (data.length === 0) return emptyOf(data.dtype);

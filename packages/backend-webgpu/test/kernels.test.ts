@@ -6,6 +6,7 @@ import { type WebGpuBackend, webgpuBackend } from '../src/index.js';
 
 /*
  * Shapes the golden fixtures are too small to reach: several 32×32 GEMM tiles with ragged edges,
+ * products big enough for the 64×64 blocks (gemmPlan: ≥ 64 of them), both with ragged edges,
  * K spanning many 16-wide steps, broadcast batches, grouped/strided/dilated convolutions and their
  * gradients, reductions longer than a workgroup, long sort rows. Each is computed on webgpu and on
  * the CPU reference from the same seeded inputs.
@@ -58,6 +59,27 @@ describe.skipIf(!gpu)(`webgpu kernels beyond fixture sizes${gpu ? '' : ` (skippe
       m.matmul(rn([65, 40], 5), rn([40, 65], 6), { transposeA: true, transposeB: true }),
     ]);
     expectClose(g, c);
+  });
+
+  it('matmul and conv2d on 64×64 blocks: ragged edges, transposes, batches, an M under one block', async () => {
+    const [g, c] = await both(() => {
+      const x = rn([8, 16, 24, 25], 13);
+      const w = rn([24, 16, 3, 3], 14);
+      const cot = rn([8, 24, 24, 25], 17);
+      const f = (xx: Tensor, ww: Tensor) => m.conv2d(xx, ww, { padding: 1 });
+      const [gx, gw] = m.grad((xx: Tensor, ww: Tensor) => f(xx, ww).mul(cot).sum(), [0, 1])(x, w) as Tensor[];
+      return [
+        m.matmul(rn([520, 130], 9), rn([130, 530], 10)),
+        m.matmul(rn([137, 600], 11), rn([590, 137], 12), { transposeA: true, transposeB: true }),
+        m.matmul(rn([5, 200, 70], 15), rn([5, 70, 210], 16)),
+        f(x, w),
+        gx!,
+        gw!,
+      ];
+    });
+    // The filter gradient sums 4,800 products per element in float32 (K = N·OH·OW): its rounding
+    // error, in either block size, is ~1e-4 of the result.
+    expectClose(g, c, 5e-4);
   });
 
   it('conv2d forward and both gradients: strided, dilated, grouped, padded', async () => {

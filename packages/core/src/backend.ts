@@ -41,6 +41,12 @@ export interface Backend {
   /** Read a handle's elements. This is the sync point for backends that defer work. */
   read(dataId: DataId): Promise<TypedArray>;
   /**
+   * True when `read` resolves to a fresh array that nothing else references (a copy made for the
+   * caller, as a GPU read-back is): core then hands it to the user as it is instead of copying it
+   * again. Otherwise (a view of the backend's storage) core copies it.
+   */
+  readonly readOwned?: boolean;
+  /**
    * False for backends that can only read asynchronously (WebGPU in a browser): core then skips
    * checks that would need a synchronous read, such as host-side index bounds checks.
    */

@@ -147,7 +147,8 @@ export class Tensor {
   /** Read the elements (row-major) into a fresh typed array. The read is the sync point. */
   async data(): Promise<TypedArray> {
     const st = this.storageRef('data');
-    return (await st.backend.read(st.dataId)).slice();
+    const values = await st.backend.read(st.dataId);
+    return st.backend.readOwned ? values : values.slice();
   }
 
   /** Synchronous read; backends that can only read asynchronously (webgpu) throw and point to `data()`. */
