@@ -7,11 +7,12 @@ export interface WebGpuOptions {
   /** Adapter power preference (browsers). */
   powerPreference?: GPUPowerPreference;
   /**
-   * Node only: flags for the `webgpu` package's `create()`. Default `['backend=opengl']` on Linux
-   * (Dawn over Mesa: the one path that gives an adapter on GPU-less machines), none elsewhere.
+   * Node only: flags for the `webgpu` package's `create()`. By default on Linux the backend takes
+   * Dawn's default (Vulkan: a real GPU's driver) and, where that gives no adapter, as on a GPU-less
+   * machine, `['backend=opengl']` (Dawn over Mesa's llvmpipe); elsewhere Dawn's default.
    */
   dawnFlags?: string[];
-  /** Request a 'compatibility' adapter (default true in Node on Linux, where Dawn uses OpenGL). */
+  /** Request a 'compatibility' adapter (default: only on the OpenGL path). */
   compatibility?: boolean;
   /** Features the caller needs; a missing one is an error that names it. */
   requiredFeatures?: GPUFeatureName[];
@@ -88,24 +89,39 @@ export async function acquireDevice(options: WebGpuOptions = {}): Promise<Acquir
   if (options.device) return { device: options.device, adapterInfo: 'user-supplied device', owned: false };
   const node = isNode();
   const linux = node && process.platform === 'linux';
-  let gpu: GPU | undefined;
-  if (node) gpu = await nodeGpu(options.dawnFlags ?? (linux ? ['backend=opengl'] : []));
-  else {
-    gpu = (globalThis as { navigator?: { gpu?: GPU } }).navigator?.gpu;
-    if (!gpu) {
-      throw new Error(
-        `webgpu backend: this browser has no navigator.gpu (WebGPU is disabled or unsupported; Chromium needs a secure context, or --enable-unsafe-webgpu); ${others()}`,
-      );
-    }
-  }
-  const compatibility = options.compatibility ?? linux;
   const request: GPURequestAdapterOptions & { featureLevel?: string } = {};
   if (options.powerPreference) request.powerPreference = options.powerPreference;
-  if (compatibility) request.featureLevel = 'compatibility';
-  const adapter = await gpu.requestAdapter(request);
+  let adapter: GPUAdapter | null;
+  if (node && linux && !options.dawnFlags) {
+    // A real GPU's driver first (Dawn's default, Vulkan); where there is none, as on a GPU-less
+    // machine, OpenGL over Mesa (llvmpipe) in compatibility mode.
+    adapter = await (await nodeGpu([])).requestAdapter(
+      options.compatibility ? { ...request, featureLevel: 'compatibility' } : request,
+    );
+    if (!adapter) {
+      adapter = await (await nodeGpu(['backend=opengl'])).requestAdapter(
+        options.compatibility === false ? request : { ...request, featureLevel: 'compatibility' },
+      );
+    }
+  } else {
+    let gpu: GPU | undefined;
+    if (node) gpu = await nodeGpu(options.dawnFlags ?? []);
+    else {
+      gpu = (globalThis as { navigator?: { gpu?: GPU } }).navigator?.gpu;
+      if (!gpu) {
+        throw new Error(
+          `webgpu backend: this browser has no navigator.gpu (WebGPU is disabled or unsupported; Chromium needs a secure context, or --enable-unsafe-webgpu); ${others()}`,
+        );
+      }
+    }
+    const compatibility = options.compatibility ?? (linux && options.dawnFlags?.includes('backend=opengl'));
+    adapter = await gpu.requestAdapter(
+      compatibility ? { ...request, featureLevel: 'compatibility' } : request,
+    );
+  }
   if (!adapter) {
     throw new Error(
-      `webgpu backend: no GPU adapter${linux ? ' (in Node on Linux, Dawn needs Mesa: apt-get install libegl1 libgl1-mesa-dri, and EGL_PLATFORM=surfaceless)' : ''}; ${others()}`,
+      `webgpu backend: no GPU adapter${linux ? ' (in Node on Linux, Dawn needs a Vulkan driver, or Mesa for OpenGL: apt-get install libegl1 libgl1-mesa-dri, and EGL_PLATFORM=surfaceless)' : ''}; ${others()}`,
     );
   }
   const required = options.requiredFeatures ?? [];
