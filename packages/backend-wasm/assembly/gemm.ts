@@ -14,8 +14,9 @@
  * splats four A values (`v128.load32_splat`), 16 SIMD mul/add (or 8 fused multiply-adds, `madd`)
  * for 6 loads; 4×8 leaves registers free (8 acc + 2 B + A + temporaries of the 16 xmm), so V8
  * does not spill. Without FMA the kernel is bound by instruction issue (22 instructions per k
- * step): the relaxed-SIMD build's `f32x4.relaxed_madd` makes it 1.25× faster on this machine. Packing resolves transposes
- * and any strides; edge strips are zero-padded and their tiles go through a small buffer.
+ * step): the relaxed-SIMD build's `f32x4.relaxed_madd` makes it 1.25× faster on this machine.
+ * Packing resolves transposes and any strides; edge strips are zero-padded and their tiles go
+ * through a small buffer.
  *
  * Every operand is addressed by element strides: A(i, p) = a[i·rsa + p·csa], B(p, j) =
  * b[p·rsb + j·csb], C row-major with row stride ldc. C is accumulated into (C += A·B).

@@ -120,11 +120,6 @@ function winogradFits(s: ConvShape, attrs: Conv2dAttrs): boolean {
 }
 
 /**
- * y = conv(x, w) for a `winogradFits` shape; with `flip`, s describes the forward pass of w and
- * this computes its input gradient dx (x = dy, y = dx) as the convolution of dy with w
- * transposed and rotated, padded by 2 − pad.
- */
-/**
  * Tile rows per work item and threads for a Winograd job over shape s (of the convolution run).
  * `minTiles`: the filter gradient's GEMMs run over the tiles of an item (their depth), so its
  * items are not thinned below that many tiles to make more of them.
@@ -145,6 +140,11 @@ function winogradSplit(rt: Runtime, s: ConvShape, minTiles = 0): [rows: number, 
   return [rows, nt];
 }
 
+/**
+ * y = conv(x, w) for a `winogradFits` shape; with `flip`, s describes the forward pass of w and
+ * this computes its input gradient dx (x = dy, y = dx) as the convolution of dy with w
+ * transposed and rotated, padded by 2 − pad.
+ */
 function conv2dWinograd(
   rt: Runtime,
   fwd: ConvShape,

@@ -227,8 +227,7 @@ const biasAct: WasmKernel<KernelAttrs['BiasAct']> = (rt, { inputs: [x, bias], at
   const shape = spec!.shape;
   const xd = dataOf(x!);
   const bd = dataOf(bias!);
-  const axis = attrs.axis < 0 ? attrs.axis + shape.length : attrs.axis;
-  const biasShape = shape.map((n, i) => (i === axis ? n : 1));
+  const biasShape = shape.map((n, i) => (i === attrs.axis ? n : 1));
   const { dims, total } = mergeDims(shape, [
     broadcastStrides(x!.shape, shape),
     broadcastStrides(biasShape, shape),
