@@ -1,6 +1,9 @@
 import { type Backend, registeredBackends, use } from '@myelin/core';
 import { BACKENDS, unknown } from './models.js';
 
+/** What --backend accepts. */
+export const BACKEND_CHOICES = ['best', ...BACKENDS] as const;
+
 /**
  * Import a backend package by name and make it the active backend. 'best' tries wasm, then cpu:
  * in Node, webgpu runs only when asked for (`--backend webgpu`), since without a GPU Dawn falls

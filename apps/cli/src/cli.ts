@@ -1,27 +1,15 @@
-import { parseArgs } from 'node:util';
+import { UsageError } from './args.js';
 import { main } from './main.js';
 
-const { values, positionals } = parseArgs({
-  allowPositionals: true,
-  options: {
-    dataset: { type: 'string', default: 'mnist' },
-    epochs: { type: 'string', default: '3' },
-    'batch-size': { type: 'string', default: '64' },
-    lr: { type: 'string', default: '0.001' },
-    backend: { type: 'string', default: 'best' },
-    seed: { type: 'string', default: '1' },
-    out: { type: 'string' },
-    limit: { type: 'string' },
-    help: { type: 'boolean', short: 'h', default: false },
-  },
-});
-
-main(positionals, values).then(
+// One clear line for a failure (the stack only with MYELIN_DEBUG=1); 2 for a usage mistake, 1 otherwise.
+main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
   },
   (e: unknown) => {
-    console.error(`myelin: ${process.env.MYELIN_DEBUG ? (e as Error).stack : (e as Error).message}`);
-    process.exitCode = 1;
+    const err = e instanceof Error ? e : new Error(String(e));
+    console.error(`myelin: ${process.env.MYELIN_DEBUG ? err.stack : err.message}`);
+    if (err instanceof UsageError) console.error("run 'myelin --help' for usage");
+    process.exitCode = err instanceof UsageError ? 2 : 1;
   },
 );

@@ -1,5 +1,6 @@
 import { keep, type Module, saveSafetensors, type Tensor, type Variable } from '@myelin/core';
 import { type MonoTypeOperatorFunction, Observable, type Subscription, tap } from 'rxjs';
+import { cleanCheckpointDir, writeCheckpoint } from './checkpoint.js';
 import type { EventOf, TrainEvent } from './events.js';
 
 /**
@@ -48,16 +49,48 @@ function monitored(e: TrainEvent, monitor: Monitor): number | null {
   return v;
 }
 
-type Snapshot = Map<Variable, Tensor>;
+/**
+ * Whether a bigger monitored value is better: accuracies, precision, recall, F1, R² and AUC go up;
+ * losses, errors and perplexity go down. Keras infers `mode='auto'` the same way.
+ */
+export function monitorMode(monitor: Monitor, mode?: 'min' | 'max'): 'min' | 'max' {
+  return mode ?? (/acc|f1|precision|recall|r2|auc/i.test(monitor) ? 'max' : 'min');
+}
 
-/** Views of the current values of every parameter and buffer: cheap, since assign() swaps storage instead of writing it. */
+/** The values of an epoch end (`loss`, metrics) or a validation (`valLoss`, `valAccuracy`, …). */
+function eventValues(e: EventOf<'epochEnd'> | EventOf<'validation'>): Record<string, number> {
+  const val = e.type === 'validation';
+  const key = (k: string) => (val ? `val${k[0]!.toUpperCase()}${k.slice(1)}` : k);
+  const out: Record<string, number> = { [key('loss')]: e.loss };
+  for (const [k, v] of Object.entries(e.metrics)) out[key(k)] = v;
+  return out;
+}
+
+/**
+ * Views of the current values of every parameter and buffer (cheap: assign() swaps storage instead
+ * of writing it). One view per variable, named by every state-dict key that reaches it, so tied
+ * weights keep all their names.
+ */
+interface Snapshot {
+  views: Map<Variable, Tensor>;
+  named: Record<string, Tensor>;
+}
 function snapshot(model: Module): Snapshot {
-  const s: Snapshot = new Map();
-  for (const v of Object.values(model.stateDict()) as Variable[]) s.set(v, keep(v.reshape(v.shape)));
-  return s;
+  const views = new Map<Variable, Tensor>();
+  const named: Record<string, Tensor> = {};
+  for (const [name, t] of Object.entries(model.stateDict())) {
+    const v = t as Variable;
+    let view = views.get(v);
+    if (!view) {
+      view = keep(v.reshape(v.shape));
+      views.set(v, view);
+    }
+    named[name] = view;
+  }
+  return { views, named };
 }
 function disposeSnapshot(s: Snapshot | null): void {
-  if (s) for (const t of s.values()) t.dispose();
+  if (s) for (const t of s.views.values()) t.dispose();
 }
 
 export interface EarlyStoppingOptions {
@@ -77,7 +110,7 @@ export interface EarlyStoppingOptions {
  */
 export function earlyStopping(options: EarlyStoppingOptions = {}): MonoTypeOperatorFunction<TrainEvent> {
   const monitor = options.monitor ?? 'valLoss';
-  const mode = options.mode ?? (/acc|f1|precision|recall|r2/i.test(monitor) ? 'max' : 'min');
+  const mode = monitorMode(monitor, options.mode);
   const patience = options.patience ?? 0;
   const minDelta = Math.abs(options.minDelta ?? 0);
   return (source) =>
@@ -85,10 +118,23 @@ export function earlyStopping(options: EarlyStoppingOptions = {}): MonoTypeOpera
       let best = mode === 'min' ? Infinity : -Infinity;
       let wait = 0;
       let bestWeights: Snapshot | null = null;
-      const inner: Subscription = source.subscribe({
+      let inner: Subscription | null = null;
+      let done = false;
+      inner = source.subscribe({
         next: (e) => {
+          if (done) return;
           sub.next(e);
-          const v = monitored(e, monitor);
+          let v: number | null;
+          try {
+            v = monitored(e, monitor);
+          } catch (err) {
+            // Thrown from here it would escape rxjs as an unhandled error; end the stream with it.
+            done = true;
+            disposeSnapshot(bestWeights);
+            inner?.unsubscribe();
+            sub.error(err);
+            return;
+          }
           if (v === null) return;
           const improved = mode === 'min' ? v < best - minDelta : v > best + minDelta;
           if (improved) {
@@ -101,9 +147,10 @@ export function earlyStopping(options: EarlyStoppingOptions = {}): MonoTypeOpera
             return;
           }
           if (++wait > patience) {
-            if (bestWeights) for (const [variable, value] of bestWeights) variable.assign(value);
+            if (bestWeights) for (const [variable, value] of bestWeights.views) variable.assign(value);
             disposeSnapshot(bestWeights);
             bestWeights = null;
+            done = true;
             const epoch = (e as { epoch: number }).epoch;
             sub.next({
               type: 'stopped',
@@ -111,7 +158,7 @@ export function earlyStopping(options: EarlyStoppingOptions = {}): MonoTypeOpera
               reason: `early stopping: ${monitor} did not improve on ${best} for ${wait} epochs`,
             });
             sub.complete();
-            inner.unsubscribe();
+            inner?.unsubscribe();
           }
         },
         error: (err) => {
@@ -123,7 +170,12 @@ export function earlyStopping(options: EarlyStoppingOptions = {}): MonoTypeOpera
           sub.complete();
         },
       });
-      return () => inner.unsubscribe();
+      if (done) inner.unsubscribe();
+      return () => {
+        inner?.unsubscribe();
+        disposeSnapshot(bestWeights);
+        bestWeights = null;
+      };
     });
 }
 
@@ -172,76 +224,122 @@ export interface StatefulLike {
 export interface CheckpointOptions {
   model: Module;
   optimizer?: StatefulLike;
-  /** Save only when the monitored value improves (default: every epoch). */
+  /**
+   * 'loss', a metric, or a 'val…' value: with `saveBestOnly` (the default when a monitor is given)
+   * save only when it improves; otherwise save at every event that carries it. Without a monitor,
+   * save at every epoch end.
+   */
   monitor?: Monitor;
+  /** Whether bigger is better; inferred from the monitor's name as `earlyStopping` does. */
   mode?: 'min' | 'max';
-  /** File stem inside `dir` (default 'checkpoint'): writes `<stem>.safetensors` and `<stem>.optim.json`. */
+  saveBestOnly?: boolean;
+  /** Checkpoint name inside `dir` (default 'checkpoint'): its manifest is `<name>.json`. */
   name?: string;
+  /** Strings stored in the manifest, e.g. which model and data set. */
+  metadata?: Record<string, string>;
 }
 
 /**
- * Save the model's state dict as safetensors (and the optimizer's state as JSON) at each epoch end.
- * Files are written beside the target and renamed over it, so a crash mid-write never replaces the
- * last good checkpoint with a partial one.
+ * Save the model's state dict (and the optimizer's state) with `writeCheckpoint` at each epoch end,
+ * or as `monitor` says. A crash at any point leaves the previous complete checkpoint or the new
+ * one; leftovers of an interrupted run are cleaned when the stream is subscribed. A failed write
+ * ends the stream with the error at once and stops training; load with `loadCheckpoint(dir)`.
  */
 export function modelCheckpoint(
   dir: string,
   options: CheckpointOptions,
 ): MonoTypeOperatorFunction<TrainEvent> {
   const stem = options.name ?? 'checkpoint';
-  let best = options.mode === 'max' ? -Infinity : Infinity;
-  let pending: Promise<void> = Promise.resolve();
+  const monitor = options.monitor;
+  const mode = monitorMode(monitor ?? 'loss', options.mode);
+  const bestOnly = monitor !== undefined && (options.saveBestOnly ?? true);
+  const failure = (e: unknown) =>
+    new Error(`modelCheckpoint: cannot save to '${dir}': ${e instanceof Error ? e.message : String(e)}`);
   return (source) =>
     new Observable<TrainEvent>((sub) => {
-      const inner = source.subscribe({
+      // Fail before training when the directory cannot be made (e.g. it lies under a regular file).
+      try {
+        nodeFs().mkdirSync(dir, { recursive: true });
+        cleanCheckpointDir(dir, { name: stem });
+      } catch (e) {
+        sub.error(failure(e));
+        return;
+      }
+      let best = mode === 'min' ? Infinity : -Infinity;
+      let queue: Promise<void> = Promise.resolve();
+      let inner: Subscription | null = null;
+      let failed = false;
+      const fail = (err: unknown) => {
+        if (failed) return;
+        failed = true;
+        inner?.unsubscribe();
+        sub.error(err);
+      };
+      const shouldSave = (e: TrainEvent): boolean => {
+        if (monitor === undefined) return e.type === 'epochEnd';
+        const v = monitored(e, monitor);
+        if (v === null) return false;
+        if (mode === 'min' ? v < best : v > best) {
+          best = v;
+          return true;
+        }
+        return !bestOnly;
+      };
+      inner = source.subscribe({
         next: (e) => {
+          if (failed) return;
           sub.next(e);
-          let save = false;
-          if (options.monitor) {
-            const v = monitored(e, options.monitor);
-            if (v !== null && (options.mode === 'max' ? v > best : v < best)) {
-              best = v;
-              save = true;
-            }
-          } else save = e.type === 'epochEnd';
-          if (!save) return;
-          const snap = snapshot(options.model);
-          const names = Object.keys(options.model.stateDict());
-          const tensors: Record<string, Tensor> = {};
-          [...snap.values()].forEach((t, i) => {
-            tensors[names[i]!] = t;
-          });
-          const optimState = options.optimizer
-            ? JSON.stringify(options.optimizer.stateDict(), jsonReplacer)
-            : null;
-          const epoch = (e as { epoch: number }).epoch;
-          pending = pending.then(async () => {
+          let snap: Snapshot | null = null;
+          let optimizer: string | undefined;
+          try {
+            if (!shouldSave(e)) return;
+            snap = snapshot(options.model);
+            if (options.optimizer) optimizer = JSON.stringify(options.optimizer.stateDict(), jsonReplacer);
+          } catch (err) {
+            disposeSnapshot(snap);
+            fail(err);
+            return;
+          }
+          const taken = snap;
+          const ev = e as EventOf<'epochEnd'> | EventOf<'validation'>;
+          // Writes run one after another; each frees its snapshot whatever happens.
+          queue = queue.then(async () => {
             try {
-              const fs = nodeFs();
-              fs.mkdirSync(dir, { recursive: true });
-              const bytes = await saveSafetensors(tensors, { metadata: { epoch: String(epoch) } });
-              const target = `${dir}/${stem}.safetensors`;
-              fs.writeFileSync(`${target}.partial`, bytes);
-              fs.renameSync(`${target}.partial`, target);
-              if (optimState !== null) {
-                const ot = `${dir}/${stem}.optim.json`;
-                fs.writeFileSync(`${ot}.partial`, optimState);
-                fs.renameSync(`${ot}.partial`, ot);
-              }
+              if (failed) return;
+              const weights = await saveSafetensors(taken.named, { metadata: { epoch: String(ev.epoch) } });
+              writeCheckpoint(dir, {
+                name: stem,
+                weights,
+                epoch: ev.epoch,
+                values: eventValues(ev),
+                ...(optimizer === undefined ? {} : { optimizer }),
+                ...(options.metadata ? { metadata: options.metadata } : {}),
+              });
+            } catch (err) {
+              fail(failure(err));
             } finally {
-              disposeSnapshot(snap);
+              disposeSnapshot(taken);
             }
           });
         },
-        error: (err) => sub.error(err),
+        // Checkpoints already queued are still written (they hold the last good weights) before
+        // the stream ends, with training's error or normally.
+        error: (err) => {
+          void queue.then(() => {
+            if (!failed) {
+              failed = true;
+              sub.error(err);
+            }
+          });
+        },
         complete: () => {
-          pending.then(
-            () => sub.complete(),
-            (err) => sub.error(err),
-          );
+          void queue.then(() => {
+            if (!failed) sub.complete();
+          });
         },
       });
-      return () => inner.unsubscribe();
+      if (failed) inner.unsubscribe();
+      return () => inner?.unsubscribe();
     });
 }
 

@@ -1,9 +1,14 @@
-import { type Module, noGrad, scope, type Tensor } from '@myelin/core';
+import { isTensor, type Module, noGrad, scope, type Tensor } from '@myelin/core';
 import { Observable } from 'rxjs';
 import type { TrainEvent } from './events.js';
 import { hostValues, type Metric } from './metrics.js';
 
-/** One batch: `{ x, y }` or `[x, y]`. Tensors handed to `fit` are disposed by it after use. */
+/**
+ * One batch: `{ x, y }` or `[x, y]` (inputs and targets). Who frees it: batches in an array stay
+ * the caller's (they are reused every epoch); batches an iterator makes (a DataLoader, a
+ * generator) are fresh each time, and `fit`/`evaluate`/`predict` dispose them after use. The
+ * `disposeBatches` option overrides this.
+ */
 export type Batch = { x: Tensor; y: Tensor } | readonly [Tensor, Tensor];
 
 /** Where batches come from: anything iterable (a DataLoader), or a function giving one per epoch. */
@@ -35,6 +40,8 @@ export interface FitOptions<M extends Module> {
   yieldEvery?: number;
   /** Compute training metrics on every batch (default true; they cost a host read of the predictions). */
   batchMetrics?: boolean;
+  /** Dispose each batch after use (default: yes unless the source is an array; see `Batch`). */
+  disposeBatches?: boolean;
 }
 
 const yieldToEventLoop = (): Promise<void> =>
@@ -44,11 +51,49 @@ const yieldToEventLoop = (): Promise<void> =>
     else setTimeout(resolve, 0);
   });
 
-function unpack(b: Batch): [Tensor, Tensor] {
-  if (Array.isArray(b)) return [b[0] as Tensor, b[1] as Tensor];
-  const o = b as { x: Tensor; y: Tensor };
-  if (!o.x || !o.y) throw new TypeError('fit: each batch must be { x, y } or [x, y]');
-  return [o.x, o.y];
+function describe(v: unknown): string {
+  if (Array.isArray(v)) return `an array of ${v.length} (${v.map((e) => describe(e)).join(', ')})`;
+  if (isTensor(v)) return `a tensor [${v.shape.join(',')}]`;
+  if (v && typeof v === 'object') return `an object with keys {${Object.keys(v).join(', ')}}`;
+  return v === null ? 'null' : typeof v;
+}
+
+/** The batch's inputs and targets, or an error that says what a batch must be and what this one is. */
+function unpack(b: unknown, where: string): [Tensor, Tensor] {
+  const [x, y] = Array.isArray(b)
+    ? b.length === 2
+      ? b
+      : []
+    : b && typeof b === 'object'
+      ? [(b as { x?: unknown }).x, (b as { y?: unknown }).y]
+      : [];
+  if (!isTensor(x) || !isTensor(y)) {
+    throw new TypeError(
+      `${where}: a batch must be [x, y] or { x, y } with two tensors (inputs and targets), got ${describe(b)}`,
+    );
+  }
+  if (x.isDisposed || y.isDisposed) {
+    throw new Error(
+      `${where}: the batch holds a disposed tensor. Batches from an iterator are disposed after use; ` +
+        'to reuse tensors every epoch pass the batches as an array, or set disposeBatches: false',
+    );
+  }
+  return [x, y];
+}
+
+/** Dispose every tensor of a batch (of whatever shape it came), each once. */
+function release(b: unknown): void {
+  const parts = Array.isArray(b) ? b : b && typeof b === 'object' ? Object.values(b) : [];
+  for (const t of parts) if (isTensor(t)) t.dispose();
+}
+
+/** Does the consumer of `src` own its batches? Arrays are the caller's; iterators make fresh ones. */
+const ownsBatches = (src: unknown, option: boolean | undefined): boolean => option ?? !Array.isArray(src);
+
+/** Thrown inside `evaluate` when its signal aborts; fit swallows it when it asked for the stop. */
+function aborted(signal: AbortSignal): Error {
+  const r = signal.reason as unknown;
+  return r instanceof Error ? r : new Error('evaluate: aborted');
 }
 
 function sourceFor(src: BatchSource | ((epoch: number) => BatchSource), epoch: number): BatchSource {
@@ -86,13 +131,15 @@ export function fit<M extends Module>(model: M, options: FitOptions<M>): Observa
   const batchMetrics = options.batchMetrics ?? true;
 
   return new Observable<TrainEvent>((subscriber) => {
-    let stopped = false;
+    // Unsubscribing aborts: training stops between batches, validation between its batches.
+    const abort = new AbortController();
+    const stopped = () => abort.signal.aborted;
     const run = async () => {
       const fitStart = performance.now();
       const firstSource = sourceFor(options.data, 0);
       const batchesPerEpoch = options.batchesPerEpoch ?? lengthOf(firstSource);
       subscriber.next({ type: 'fitStart', epochs, batchesPerEpoch });
-      for (let epoch = 0; epoch < epochs && !stopped; epoch++) {
+      for (let epoch = 0; epoch < epochs && !stopped(); epoch++) {
         model.train();
         subscriber.next({ type: 'epochStart', epoch });
         for (const m of metrics) m.reset();
@@ -101,37 +148,45 @@ export function fit<M extends Module>(model: M, options: FitOptions<M>): Observa
         let lossSum = 0;
         let batch = 0;
         const source = epoch === 0 ? firstSource : sourceFor(options.data, epoch);
+        const own = ownsBatches(source, options.disposeBatches);
         for await (const b of source as AsyncIterable<Batch>) {
-          const [x, y] = unpack(b);
-          if (stopped) {
-            x.dispose();
-            y.dispose();
+          if (stopped()) {
+            if (own) release(b);
             break;
           }
-          const n = x.shape[0] ?? 1;
-          const { loss, pred } = scope(() => {
-            options.optimizer.zeroGrad();
-            const pred = forward(model, x);
-            const loss = options.loss(pred, y);
-            if (loss.size !== 1) {
-              throw new RangeError(
-                `fit: the loss must be a one-element tensor, got shape [${loss.shape.join(',')}]`,
-              );
+          let lossValue: number;
+          let n: number;
+          let loss: Tensor | null = null;
+          let pred: Tensor | null = null;
+          // The batch, the loss and the predictions are freed however the step ends.
+          try {
+            const [x, y] = unpack(b, `fit (epoch ${epoch}, batch ${batch})`);
+            n = x.shape[0] ?? 1;
+            ({ loss, pred } = scope(() => {
+              options.optimizer.zeroGrad();
+              const pred = forward(model, x);
+              const loss = options.loss(pred, y);
+              if (loss.size !== 1) {
+                throw new RangeError(
+                  `fit: the loss must be a one-element tensor, got shape [${loss.shape.join(',')}]`,
+                );
+              }
+              loss.backward();
+              options.optimizer.step();
+              return { loss, pred: batchMetrics && metrics.length ? pred : null };
+            }));
+            // Asynchronous reads: the sync point for deferred backends, and no readSync needed.
+            lossValue = (await loss.data())[0]!;
+            if (pred) {
+              const p = pred;
+              const [pv, yv] = await Promise.all([p.data(), y.data()]);
+              for (const m of metrics) m.update(hostValues(pv, p.shape), hostValues(yv, y.shape));
             }
-            loss.backward();
-            options.optimizer.step();
-            return { loss, pred: batchMetrics && metrics.length ? pred : null };
-          });
-          // Asynchronous reads: the sync point for deferred backends, and no readSync needed.
-          const lossValue = (await loss.data())[0]!;
-          loss.dispose();
-          if (pred) {
-            const [pv, yv] = await Promise.all([pred.data(), y.data()]);
-            for (const m of metrics) m.update(hostValues(pv, pred.shape), hostValues(yv, y.shape));
-            pred.dispose();
+          } finally {
+            loss?.dispose();
+            pred?.dispose();
+            if (own) release(b);
           }
-          x.dispose();
-          y.dispose();
           if (!Number.isFinite(lossValue)) {
             throw new Error(`fit: the loss became ${lossValue} at epoch ${epoch}, batch ${batch}`);
           }
@@ -151,7 +206,7 @@ export function fit<M extends Module>(model: M, options: FitOptions<M>): Observa
           batch++;
           if (batch % yieldEvery === 0) await yieldToEventLoop();
         }
-        if (stopped) break;
+        if (stopped()) break;
         const durationMs = performance.now() - t0;
         subscriber.next({
           type: 'epochEnd',
@@ -162,28 +217,30 @@ export function fit<M extends Module>(model: M, options: FitOptions<M>): Observa
           samplesPerSec: durationMs > 0 ? (samples * 1000) / durationMs : 0,
           durationMs,
         });
-        if (options.validationData && !stopped) {
+        if (options.validationData && !stopped()) {
           const v = await evaluate(model, sourceFor(options.validationData, epoch), {
             loss: options.loss,
             metrics: valMetrics,
             forward,
+            signal: abort.signal,
+            ...(options.disposeBatches === undefined ? {} : { disposeBatches: options.disposeBatches }),
           });
-          if (!stopped) subscriber.next({ type: 'validation', epoch, ...v });
+          if (!stopped()) subscriber.next({ type: 'validation', epoch, ...v });
         }
       }
-      if (!stopped) {
+      if (!stopped()) {
         subscriber.next({ type: 'fitEnd', epochs, durationMs: performance.now() - fitStart });
         subscriber.complete();
       }
     };
     run().catch((e: unknown) => {
       const error = e instanceof Error ? e : new Error(String(e));
-      if (stopped) return;
+      if (stopped()) return;
       subscriber.next({ type: 'error', error });
       subscriber.error(error);
     });
     return () => {
-      stopped = true;
+      abort.abort(new Error('fit: unsubscribed'));
     };
   });
 }
@@ -192,6 +249,10 @@ export interface EvaluateOptions<M extends Module> {
   loss?: (pred: Tensor, target: Tensor) => Tensor;
   metrics?: readonly Metric[];
   forward?: (model: M, x: Tensor) => Tensor;
+  /** Stop between batches when this aborts (the promise rejects with the signal's reason). */
+  signal?: AbortSignal;
+  /** Dispose each batch after use (default: yes unless `data` is an array; see `Batch`). */
+  disposeBatches?: boolean;
 }
 
 /** Loss (sample-weighted mean) and metrics of `model` in eval mode over `data`, without gradients. */
@@ -206,27 +267,37 @@ export async function evaluate<M extends Module>(
   const wasTraining = model.training;
   model.eval();
   for (const m of metrics) m.reset();
+  const own = ownsBatches(data, options.disposeBatches);
+  const signal = options.signal;
   let samples = 0;
   let lossSum = 0;
+  let index = 0;
   try {
+    if (signal?.aborted) throw aborted(signal);
     for await (const b of data as AsyncIterable<Batch>) {
-      const [x, y] = unpack(b);
-      const n = x.shape[0] ?? 1;
-      const { pred, loss } = noGrad(() =>
-        scope(() => {
-          const pred = forward(model, x);
-          return { pred, loss: options.loss ? options.loss(pred, y) : null };
-        }),
-      );
-      const [pv, yv, lv] = await Promise.all([pred.data(), y.data(), loss?.data()]);
-      for (const m of metrics) m.update(hostValues(pv, pred.shape), hostValues(yv, y.shape));
-      const l = lv ? lv[0]! : 0;
-      pred.dispose();
-      loss?.dispose();
-      x.dispose();
-      y.dispose();
-      samples += n;
-      lossSum += l * n;
+      let pred: Tensor | null = null;
+      let loss: Tensor | null = null;
+      try {
+        if (signal?.aborted) throw aborted(signal);
+        const [x, y] = unpack(b, `evaluate (batch ${index})`);
+        const n = x.shape[0] ?? 1;
+        ({ pred, loss } = noGrad(() =>
+          scope(() => {
+            const pred = forward(model, x);
+            return { pred, loss: options.loss ? options.loss(pred, y) : null };
+          }),
+        ));
+        const p = pred;
+        const [pv, yv, lv] = await Promise.all([p.data(), y.data(), loss?.data()]);
+        for (const m of metrics) m.update(hostValues(pv, p.shape), hostValues(yv, y.shape));
+        samples += n;
+        lossSum += (lv ? lv[0]! : 0) * n;
+      } finally {
+        pred?.dispose();
+        loss?.dispose();
+        if (own) release(b);
+      }
+      index++;
       await yieldToEventLoop();
     }
   } finally {
@@ -239,10 +310,11 @@ export async function evaluate<M extends Module>(
 export async function predict<M extends Module>(
   model: M,
   data: Iterable<Tensor | Batch> | AsyncIterable<Tensor | Batch>,
-  options: { forward?: (model: M, x: Tensor) => Tensor } = {},
+  options: { forward?: (model: M, x: Tensor) => Tensor; disposeBatches?: boolean } = {},
 ): Promise<{ values: Float32Array; shape: number[] }> {
   const forward =
     options.forward ?? ((m: M, x: Tensor) => (m as unknown as { forward(x: Tensor): Tensor }).forward(x));
+  const own = ownsBatches(data, options.disposeBatches);
   const wasTraining = model.training;
   model.eval();
   const parts: Float32Array[] = [];
@@ -250,15 +322,22 @@ export async function predict<M extends Module>(
   let rows = 0;
   try {
     for await (const item of data as AsyncIterable<Tensor | Batch>) {
-      const isBatch = !(typeof (item as Tensor).dataSync === 'function');
-      const [x, y] = isBatch ? unpack(item as Batch) : [item as Tensor, null];
-      const out = noGrad(() => scope(() => forward(model, x)));
-      parts.push(Float32Array.from(await out.data()));
-      tail = out.shape.slice(1);
-      rows += out.shape[0] ?? 1;
-      out.dispose();
-      x.dispose();
-      y?.dispose();
+      try {
+        const x = isTensor(item) ? item : unpack(item, `predict (batch ${parts.length})`)[0];
+        const out = noGrad(() => scope(() => forward(model, x)));
+        try {
+          parts.push(Float32Array.from(await out.data()));
+          tail = out.shape.slice(1);
+          rows += out.shape[0] ?? 1;
+        } finally {
+          out.dispose();
+        }
+      } finally {
+        if (own) {
+          if (isTensor(item)) item.dispose();
+          else release(item);
+        }
+      }
     }
   } finally {
     model.train(wasTraining);

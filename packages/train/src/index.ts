@@ -11,10 +11,12 @@
  * ```
  */
 export * from './callbacks.js';
+export * from './checkpoint.js';
 export * from './events.js';
 export * from './fit.js';
 export * from './metrics.js';
 export * from './progress.js';
+export * from './zoo.js';
 
 import { lastValueFrom, type Observable } from 'rxjs';
 import type { TrainEvent } from './events.js';

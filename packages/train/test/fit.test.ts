@@ -1,4 +1,4 @@
-import { memory } from '@myelin/core';
+import { memory, randn, type Tensor, tensor } from '@myelin/core';
 import { lastValueFrom, take, tap, toArray } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import {
@@ -133,6 +133,162 @@ describe('fit', () => {
     ).rejects.toThrow(/loss became NaN at epoch 0, batch 0/);
     expect(seen.join('')).toMatch(/training failed: fit: the loss became NaN/);
     model.dispose();
+  });
+});
+
+describe('fit: who owns the batches, and failures', () => {
+  it("tensors passed in an array stay the caller's: three epochs over data: [[x, y]] work and keep x, y", async () => {
+    const { x, y } = xorData(16, 20);
+    const model = new TinyMlp(2, 4, 2);
+    const before = counts().tensors;
+    const evs = await lastValueFrom(
+      fit(model, {
+        optimizer: new PlainSgd(model.parameters(), 0.1),
+        loss: crossEntropy,
+        data: [[x, y]],
+        validationData: [{ x, y }],
+        epochs: 3,
+        metrics: [accuracy()],
+      }).pipe(toArray()),
+    );
+    expect(evs.filter((e) => e.type === 'validation')).toHaveLength(3);
+    expect(x.isDisposed || y.isDisposed).toBe(false);
+    model.zeroGrad();
+    expect(counts().tensors).toBe(before);
+    // A re-iterable that is not an array hands its batches over; reusing them says what happened.
+    const x2 = x.add(0);
+    const y2 = y.add(0);
+    const reused = await lastValueFrom(
+      fit(model, {
+        optimizer: new PlainSgd(model.parameters(), 0.1),
+        loss: crossEntropy,
+        data: new Set([[x2, y2] as const]),
+        epochs: 2,
+      }),
+    ).catch((e: Error) => e.message);
+    expect(reused).toMatch(
+      /^fit \(epoch 1, batch 0\): the batch holds a disposed tensor\. .* pass the batches as an array, or set disposeBatches: false$/,
+    );
+    model.dispose();
+    x.dispose();
+    y.dispose();
+  });
+
+  it('a malformed batch gets an error that says what a batch must be and what it got', async () => {
+    const x = tensor([[1, 2]]);
+    const y = tensor([0], { dtype: 'int32' });
+    const bad: unknown[] = [
+      [x],
+      [x, y, x],
+      [],
+      { x },
+      { y },
+      { inputs: x, targets: y },
+      [x, [0]],
+      [1, 2],
+      null,
+      7,
+      'xy',
+    ];
+    const model = new TinyMlp(2, 2, 2);
+    for (const b of bad) {
+      const err = await lastValueFrom(
+        fit(model, {
+          optimizer: new PlainSgd(model.parameters(), 0.1),
+          loss: crossEntropy,
+          data: [b] as never,
+        }),
+      ).catch((e: Error) => e);
+      expect(err).toBeInstanceOf(TypeError);
+      expect((err as Error).message).toMatch(
+        /^fit \(epoch 0, batch 0\): a batch must be \[x, y\] or \{ x, y \} with two tensors \(inputs and targets\), got /,
+      );
+    }
+    const one = await lastValueFrom(
+      fit(model, {
+        optimizer: new PlainSgd(model.parameters(), 0.1),
+        loss: crossEntropy,
+        data: [[x]] as never,
+      }),
+    ).catch((e: Error) => e.message);
+    expect(one).toMatch(/got an array of 1 \(a tensor \[1,2\]\)$/);
+    model.dispose();
+    x.dispose();
+    y.dispose();
+  });
+
+  it('when forward or the loss throws, the batch the loader made is freed (memory() is flat)', async () => {
+    const data = xorData(32, 21);
+    const model = new TinyMlp(2, 4, 2);
+    const opt = new PlainSgd(model.parameters(), 0.1);
+    // Gradients persist between steps; compare with them cleared.
+    const before = counts();
+    // Each failure first allocates (exp), so a leak would show in memory().
+    const boom = (what: string, t: Tensor): never => {
+      t.exp();
+      throw new Error(`${what} failed`);
+    };
+    for (const what of ['forward', 'loss', 'loss shape']) {
+      for (const failAt of [0, 2]) {
+        let batch = -1;
+        const err = await lastValueFrom(
+          fit(model, {
+            optimizer: opt,
+            data: batches(data, 8),
+            epochs: 2,
+            forward: (m, x) => {
+              const out = m.forward(x);
+              return ++batch === failAt && what === 'forward' ? boom(what, out) : out;
+            },
+            loss: (p, t) => {
+              if (batch !== failAt || what === 'forward') return crossEntropy(p, t);
+              return what === 'loss' ? boom(what, p) : p.exp();
+            },
+          }),
+        ).catch((e: Error) => e);
+        expect([what, failAt, err instanceof Error]).toEqual([what, failAt, true]);
+        opt.zeroGrad();
+        expect([what, failAt, counts()]).toEqual([what, failAt, before]);
+      }
+    }
+    opt.zeroGrad();
+    model.dispose();
+    data.x.dispose();
+    data.y.dispose();
+  });
+
+  it('unsubscribing during validation stops it between batches', async () => {
+    const data = xorData(16, 22);
+    const model = new TinyMlp(2, 4, 2);
+    const opt = new PlainSgd(model.parameters(), 0.1);
+    let pulled = 0;
+    const sub = { current: null as { unsubscribe(): void } | null };
+    const validation = {
+      *[Symbol.iterator]() {
+        for (let i = 0; i < 50; i++) {
+          pulled++;
+          if (i === 1) sub.current!.unsubscribe();
+          yield [randn([4, 2], { seed: i }), tensor([0, 1, 0, 1], { dtype: 'int32' })] as [Tensor, Tensor];
+        }
+      },
+    };
+    const before = counts();
+    await new Promise<void>((resolve) => {
+      sub.current = fit(model, {
+        optimizer: opt,
+        loss: crossEntropy,
+        data: batches(data, 8),
+        validationData: validation,
+        epochs: 3,
+      }).subscribe();
+      setTimeout(resolve, 200);
+    });
+    expect(pulled).toBeLessThanOrEqual(3);
+    opt.zeroGrad();
+    expect(counts()).toEqual(before);
+    model.dispose();
+    data.x.dispose();
+    data.y.dispose();
   });
 });
 

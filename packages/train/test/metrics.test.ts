@@ -1,17 +1,11 @@
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { loadSafetensors, tensor } from '@myelin/core';
-import { lastValueFrom } from 'rxjs';
+import { tensor } from '@myelin/core';
 import { describe, expect, it } from 'vitest';
 import {
   accuracy,
   ConfusionMatrix,
   evaluate,
   f1,
-  fit,
   mae,
-  modelCheckpoint,
   mse,
   perplexity,
   precision,
@@ -20,7 +14,7 @@ import {
   recall,
   topKAccuracy,
 } from '../src/index.js';
-import { batches, crossEntropy, PlainSgd, TinyMlp, xorData } from './helpers.js';
+import { batches, crossEntropy, TinyMlp, xorData } from './helpers.js';
 
 // Logits for 6 samples over 3 classes; argmax = [0, 1, 2, 2, 1, 0]; targets = [0, 1, 1, 2, 0, 0].
 const logits = tensor([
@@ -103,7 +97,7 @@ describe('metrics (hand-computed values)', () => {
   });
 });
 
-describe('evaluate, predict and checkpoints', () => {
+describe('evaluate and predict', () => {
   it('evaluate restores training mode; predict concatenates in order', async () => {
     const data = xorData(40, 11);
     const model = new TinyMlp(2, 4, 2);
@@ -114,52 +108,6 @@ describe('evaluate, predict and checkpoints', () => {
     const p = await predict(model, batches(data, 16));
     expect(p.shape).toEqual([40, 2]);
     expect(Array.from(p.values)).toEqual(Array.from(whole));
-    model.dispose();
-  });
-
-  it('modelCheckpoint writes a loadable safetensors file by PyTorch-style names, atomically', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'myelin-ckpt-'));
-    const data = xorData(32, 12);
-    const model = new TinyMlp(2, 4, 2);
-    await lastValueFrom(
-      fit(model, {
-        optimizer: new PlainSgd(model.parameters(), 0.1),
-        loss: crossEntropy,
-        data: batches(data, 16),
-        epochs: 2,
-      }).pipe(modelCheckpoint(dir, { model })),
-    );
-    expect(readdirSync(dir)).toEqual(['checkpoint.safetensors']);
-    const { tensors, metadata } = loadSafetensors(
-      new Uint8Array(readFileSync(join(dir, 'checkpoint.safetensors'))),
-    );
-    expect(Object.keys(tensors).sort()).toEqual(['b1', 'b2', 'w1', 'w2']);
-    expect(metadata.epoch).toBe('1');
-    expect(Array.from(tensors.w1!.dataSync())).toEqual(Array.from(model.w1.dataSync()));
-    model.dispose();
-  });
-
-  it('modelCheckpoint also writes the optimizer state beside the weights', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'myelin-ckpt-'));
-    const data = xorData(16, 14);
-    const model = new TinyMlp(2, 4, 2);
-    const opt = new PlainSgd(model.parameters(), 0.1);
-    const momentum = tensor([1, 2, 3]);
-    const stateful = {
-      stateDict: () => ({ state: { 0: { step: 2, momentum } }, paramGroups: [{ lr: opt.lr }] }),
-    };
-    await lastValueFrom(
-      fit(model, { optimizer: opt, loss: crossEntropy, data: batches(data, 8), epochs: 1 }).pipe(
-        modelCheckpoint(dir, { model, optimizer: stateful, name: 'ck' }),
-      ),
-    );
-    expect(readdirSync(dir).sort()).toEqual(['ck.optim.json', 'ck.safetensors']);
-    const state = JSON.parse(readFileSync(join(dir, 'ck.optim.json'), 'utf8'));
-    expect(state).toEqual({
-      state: { 0: { step: 2, momentum: { shape: [3], dtype: 'float32', data: [1, 2, 3] } } },
-      paramGroups: [{ lr: 0.1 }],
-    });
-    momentum.dispose();
     model.dispose();
   });
 });

@@ -1,0 +1,123 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { manualSeed, type Tensor } from '@myelin/core';
+import { DataLoader } from '@myelin/data';
+import { crossEntropy } from '@myelin/nn';
+import { Adam } from '@myelin/optim';
+import { accuracy, fit, History, modelCheckpoint, progressBar, type TrainEvent } from '@myelin/train';
+import { lastValueFrom } from 'rxjs';
+import { UsageError } from './args.js';
+import { BACKEND_CHOICES, selectBackend } from './backends.js';
+import { defineCommand } from './command.js';
+import { datasetFor, limitSet, loadSet } from './data.js';
+import { DATASETS, findModel, type ModelSpec } from './models.js';
+
+/** The name of the checkpoint `--out` holds: `model.json` and its weights. */
+export const CHECKPOINT_NAME = 'model';
+
+export const trainCommand = defineCommand({
+  name: 'train',
+  args: '<model>',
+  summary: 'train a model on MNIST or Fashion-MNIST, checkpointing to --out after every epoch',
+  flags: [
+    { name: 'dataset', type: 'enum', values: DATASETS, default: 'mnist', help: 'the images to learn' },
+    { name: 'epochs', type: 'integer', default: 3, min: 1, help: 'passes over the training images' },
+    { name: 'batchSize', type: 'integer', default: 64, min: 1, help: 'images per step' },
+    { name: 'lr', type: 'number', default: 0.001, min: 0, help: "Adam's learning rate (> 0)" },
+    { name: 'backend', type: 'enum', values: BACKEND_CHOICES, default: 'best', help: 'where to compute' },
+    { name: 'seed', type: 'integer', default: 1, min: 0, help: 'seeds the weights and the shuffling' },
+    {
+      name: 'out',
+      type: 'string',
+      default: '',
+      help: 'directory for the checkpoint (model.json and its weights), saved atomically after every epoch',
+    },
+    { name: 'limit', type: 'integer', default: 0, min: 0, help: 'train on the first N images only (0: all)' },
+    {
+      name: 'valLimit',
+      type: 'integer',
+      default: 0,
+      min: 0,
+      help: 'validate on the first N test images (0: all)',
+    },
+  ],
+  run: async ([modelName], f, out) => {
+    let spec: ModelSpec;
+    try {
+      spec = findModel(modelName);
+    } catch (e) {
+      throw new UsageError(`train: ${(e as Error).message}`);
+    }
+    if (!(f.lr > 0)) throw new UsageError(`train: --lr: expected a number > 0, got '${f.lr}'`);
+    if (f.out) {
+      // Fail before loading data when the directory cannot exist (e.g. it lies under a file).
+      try {
+        mkdirSync(f.out, { recursive: true });
+      } catch (e) {
+        throw new Error(`--out '${f.out}': cannot create the directory (${(e as Error).message})`);
+      }
+    }
+    const backend = await selectBackend(f.backend);
+    out(
+      `backend ${backend.name}; ${modelName} on ${f.dataset}; ${f.epochs} epoch(s), batch ${f.batchSize}, Adam lr ${f.lr}, seed ${f.seed}\n`,
+    );
+    const [trainSet, testSet] = await Promise.all([loadSet(f.dataset, 'train'), loadSet(f.dataset, 'test')]);
+    const trainData = datasetFor(limitSet(trainSet, f.limit), spec);
+    const testData = datasetFor(limitSet(testSet, f.valLimit), spec);
+    const trainLoader = new DataLoader(trainData, { batchSize: f.batchSize, shuffle: true, seed: f.seed });
+    const testLoader = new DataLoader(testData, { batchSize: 500 });
+
+    manualSeed(f.seed);
+    const model = spec.build(10);
+    const optimizer = new Adam(model.parameters(), { lr: f.lr });
+    const history = new History();
+    const start = performance.now();
+    let events = fit(model, {
+      optimizer,
+      loss: (pred: Tensor, y: Tensor) => crossEntropy(pred, y),
+      data: trainLoader,
+      validationData: testLoader,
+      epochs: f.epochs,
+      metrics: [accuracy()],
+    }).pipe(
+      history.track(),
+      progressBar({
+        stream: {
+          write: (s: string) => out(s),
+          isTTY: process.stdout.isTTY,
+          columns: process.stdout.columns,
+        },
+      }),
+    );
+    // The checkpoint follows each validation, so model.json records the test accuracy of its weights.
+    if (f.out)
+      events = events.pipe(
+        modelCheckpoint(f.out, {
+          model,
+          name: CHECKPOINT_NAME,
+          monitor: 'valAccuracy',
+          saveBestOnly: false,
+          metadata: { model: modelName!, dataset: f.dataset },
+        }),
+      );
+    let last: TrainEvent;
+    try {
+      last = await lastValueFrom(events);
+    } finally {
+      model.dispose();
+      optimizer.dispose();
+    }
+    if (last.type !== 'fitEnd' && last.type !== 'stopped') return 1;
+    const wall = (performance.now() - start) / 1000;
+    const lastVal = history.validation.at(-1)!;
+    const samples = history.epochs.length * trainData.length;
+    const throughput =
+      history.epochs.reduce((s, e) => s + e.samplesPerSec, 0) / Math.max(1, history.epochs.length);
+    out(
+      `test accuracy ${(lastVal.metrics.accuracy! * 100).toFixed(2)}% on ${testData.length} images; ` +
+        `${samples} training samples in ${wall.toFixed(1)} s wall (${Math.round(throughput)} samples/s while training)\n`,
+    );
+    if (f.out) out(`saved ${join(f.out, `${CHECKPOINT_NAME}.json`)} (epoch ${lastVal.epoch + 1})\n`);
+    return 0;
+  },
+});
