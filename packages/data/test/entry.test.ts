@@ -36,9 +36,12 @@ describe('entry points', () => {
   it('@myelin/data/node adds the Node built-ins it needs', () => {
     const { external } = reachableImports(join(src, 'node', 'index.ts'));
     expect([...external].filter((s) => s.startsWith('node:')).sort()).toEqual([
+      'node:child_process',
+      'node:crypto',
       'node:fs',
       'node:fs/promises',
       'node:module',
+      'node:os',
       'node:path',
       'node:readline',
       'node:util',

@@ -19,4 +19,5 @@ export {
   loadMnist,
   MNIST_INSTALL,
 } from './datasets.js';
+export * from './digits.js';
 export { readCsv, readIdx, readIdxSync, readTextLines, textFileLines } from './files.js';
