@@ -1,5 +1,5 @@
 import type { Backend, BackendMemory, DataId, DType, KernelTable, TypedArray } from '@myelin/core';
-import { typedArrayFor } from '@myelin/core';
+import { HOST_MAX_ELEMENTS, typedArrayFor } from '@myelin/core';
 import { convKernels } from './conv.js';
 import { elementwiseKernels } from './elementwise.js';
 import { fusedKernels } from './fused.js';
@@ -86,6 +86,13 @@ export class CpuBackend implements Backend {
   memory(): BackendMemory {
     return { handles: this.live.size, bytes: this.bytes };
   }
+
+  /** One typed array per handle: the engine's typed-array length limit, whatever the dtype. */
+  maxElements(_dtype: DType): number {
+    return HOST_MAX_ELEMENTS;
+  }
+
+  readonly limitNote = 'the longest typed array a JavaScript engine makes';
 
   supports(dtype: DType): boolean {
     return Object.hasOwn(ARRAY_TYPES, dtype);

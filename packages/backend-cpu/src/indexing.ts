@@ -60,6 +60,8 @@ function scatterKernel(add: boolean): CpuKernel<{ axis: number }> {
     const size = x.shape[axis];
     const axisStride = stridesOf(x.shape)[axis];
     const wrap = spec.dtype === 'int32';
+    // bool adds saturate (logical or): a Uint8Array would otherwise hold 2 for true + true
+    const bool = spec.dtype === 'bool';
     const runs = new StridedRuns(index.shape, [
       stridesOf(index.shape),
       stridesWithoutAxis(x.shape, axis),
@@ -78,6 +80,7 @@ function scatterKernel(add: boolean): CpuKernel<{ axis: number }> {
         const at = xi + j * sx + idx * axisStride;
         const v = sv[si + j * ss];
         if (!add) out[at] = v;
+        else if (bool) out[at] = out[at] || v ? 1 : 0;
         else out[at] = wrap ? (out[at] + v) | 0 : out[at] + v;
       }
       runs.next();

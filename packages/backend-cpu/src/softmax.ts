@@ -6,7 +6,8 @@ import { aroundAxis } from './reduce.js';
  * Fused softmax / log-softmax along one axis: the max, then exp(x - max) summed in float64, then the
  * normalisation. Softmax stores each exp in the output on the way and rescales it, so exp runs once
  * per element. Subtracting the max keeps exp from overflowing; a NaN anywhere in a slice makes the
- * whole slice NaN, as PyTorch.
+ * whole slice NaN, as PyTorch. Log-softmax is (x − max) − log(sum), never x − (max + log(sum)):
+ * at |max| ≈ 3e38 the latter rounds log(sum) away (log_softmax([3e38, 3e38]) must be −log 2).
  *
  * With the axis innermost each slice is a contiguous row. Otherwise the passes run over the axis
  * outermost, updating `inner` running maxima and sums along contiguous rows (no strided gathers).
@@ -42,10 +43,10 @@ function softmaxAlong(
       }
     }
     if (log) {
-      for (let j = 0; j < inner; j++) sum[j] = max[j] + Math.log(sum[j]);
+      for (let j = 0; j < inner; j++) sum[j] = Math.log(sum[j]);
       for (let l = 0; l < len; l++) {
         const row = base + l * inner;
-        for (let j = 0; j < inner; j++) out[row + j] = x[row + j] - sum[j];
+        for (let j = 0; j < inner; j++) out[row + j] = x[row + j] - max[j] - sum[j];
       }
     } else {
       for (let j = 0; j < inner; j++) sum[j] = 1 / sum[j];
@@ -68,8 +69,8 @@ function softmaxRows(x: TypedArray, out: TypedArray, rows: number, len: number, 
     let sum = 0;
     if (log) {
       for (let j = 0; j < len; j++) sum += Math.exp(x[base + j] - max);
-      const shift = max + Math.log(sum);
-      for (let j = 0; j < len; j++) out[base + j] = x[base + j] - shift;
+      const logSum = Math.log(sum);
+      for (let j = 0; j < len; j++) out[base + j] = x[base + j] - max - logSum;
     } else {
       for (let j = 0; j < len; j++) {
         const e = Math.exp(x[base + j] - max);

@@ -24,6 +24,7 @@ import { join } from 'node:path';
 import { build } from 'esbuild';
 import { type BrowserContext, chromium } from 'playwright-core';
 import { fixturesDir } from './fixtures.js';
+import { encodeFixtureFile, GENERATED_FAMILY, generatedFixtures } from './generated.js';
 
 /** The Chromium binary: `$CHROMIUM`, else Debian's `/usr/bin/chromium`. */
 export const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
@@ -37,11 +38,17 @@ export function chromiumAvailable(what = 'browser test'): boolean {
   return false;
 }
 
-/** The golden fixture families (file names without `.json`). */
+/**
+ * The fixture families a page can fetch: the golden files (names without `.json`) and the
+ * generated edge cases (`generated`), which the server encodes on the fly.
+ */
 export function fixtureFamilies(): string[] {
-  return readdirSync(fixturesDir())
-    .filter((f) => f.endsWith('.json'))
-    .map((f) => f.slice(0, -5));
+  return [
+    ...readdirSync(fixturesDir())
+      .filter((f) => f.endsWith('.json'))
+      .map((f) => f.slice(0, -5)),
+    GENERATED_FAMILY,
+  ];
 }
 
 export interface TestPageOptions {
@@ -67,7 +74,7 @@ export interface PageServer {
   close(): void;
 }
 
-/** Bundle the page and serve `/` (the document), `/page.js` and `/fixtures/<family>.json`. */
+/** Bundle the page and serve `/` (the document), `/page.js` and `/fixtures/<family>.json` (the generated family too). */
 export async function serveTestPage(options: TestPageOptions): Promise<PageServer> {
   const bundle = await build({
     entryPoints: [options.entry],
@@ -83,6 +90,7 @@ export async function serveTestPage(options: TestPageOptions): Promise<PageServe
   const script = bundle.outputFiles[0]!.text;
   const html = `<!doctype html><meta charset="utf-8"><title>${options.title}</title><script type="module" src="/page.js"></script>`;
   const families = new Set(fixtureFamilies());
+  let generated: string | undefined;
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const plain = url.pathname.startsWith('/plain/');
@@ -97,6 +105,10 @@ export async function serveTestPage(options: TestPageOptions): Promise<PageServe
     } else if (path === '/page.js') {
       res.setHeader('Content-Type', 'text/javascript');
       res.end(script);
+    } else if (path === `/fixtures/${GENERATED_FAMILY}.json`) {
+      res.setHeader('Content-Type', 'application/json');
+      generated ??= encodeFixtureFile(generatedFixtures());
+      res.end(generated);
     } else if (path.startsWith('/fixtures/') && families.has(path.slice(10, -5))) {
       res.setHeader('Content-Type', 'application/json');
       res.end(readFileSync(join(fixturesDir(), path.slice(10))));

@@ -9,6 +9,7 @@ import {
   loadFixtures,
   type Tolerance,
 } from './fixtures.js';
+import { GENERATED_FAMILY, generatedFixtures } from './generated.js';
 import { fdObjective, fdSteps, fdVerdict } from './gradcheck.js';
 import { OPS, type OpArgs, type OpFn } from './ops-table.js';
 
@@ -25,6 +26,11 @@ export interface ConformanceOptions {
   families?: readonly string[];
   /** Fixtures to use instead of reading the package's `fixtures/` folder (e.g. in a browser). */
   fixtures?: readonly FixtureFile[];
+  /**
+   * Add the generated edge cases (family `generated`: float64 reference, see generated.ts) to the
+   * fixtures (default true; `families` may also select or leave out `generated`).
+   */
+  generated?: boolean;
 }
 
 /** How the operands of a case are produced. */
@@ -325,7 +331,12 @@ export function runConformance(
   makeBackend: () => Backend | Promise<Backend>,
   options: ConformanceOptions = {},
 ): void {
-  const files = options.fixtures ?? loadFixtures(options.families ? { families: options.families } : {});
+  const files = [
+    ...(options.fixtures ?? loadFixtures(options.families ? { families: options.families } : {})),
+  ];
+  const wantGenerated =
+    (options.generated ?? true) && (!options.families || options.families.includes(GENERATED_FAMILY));
+  if (wantGenerated && !files.some((f) => f.family === GENERATED_FAMILY)) files.push(generatedFixtures());
   const cases = files
     .flatMap((f) => f.cases)
     .filter((c) => !options.families || options.families.includes(c.family));
@@ -339,7 +350,8 @@ export function runConformance(
     test(name, () => checkCase(c, toleranceFor(c, options), layout));
   };
 
-  describe(`backend conformance (golden fixtures from PyTorch ${torch})`, () => {
+  const sources = `golden fixtures from PyTorch ${torch}${wantGenerated ? ', generated edge cases' : ''}`;
+  describe(`backend conformance (${sources})`, () => {
     beforeAll(async () => {
       const backend = await m.use(makeBackend());
       backendName = backend.name;
@@ -420,7 +432,7 @@ export function runConformance(
       });
     }
 
-    if (options.gradCheck ?? true) {
+    if ((options.gradCheck ?? true) && cases.some((x) => x.gradcheck)) {
       describe('finite-difference gradient check (vjp against central differences of our forward)', () => {
         for (const c of cases.filter((x) => x.gradcheck)) {
           const test = isSkipped(c) ? it.skip : it;

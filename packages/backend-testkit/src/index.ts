@@ -34,5 +34,12 @@ export {
   type RawFixtureTensor,
   type Tolerance,
 } from './fixtures.js';
+export {
+  encodeFixtureFile,
+  GENERATED_FAMILY,
+  generatedCases,
+  generatedFixtures,
+} from './generated.js';
 export { FD_REL_STEP, type FdPoint, fdObjective, fdSteps, fdVerdict } from './gradcheck.js';
 export { OPS, type OpArgs, type OpFn } from './ops-table.js';
+export { REFERENCE, type Ref, type RefOp } from './reference.js';

@@ -67,12 +67,16 @@ function extremeRun(isMax: bool, x: usize, n: i32, init: f32): f32 {
  * filled with ∓Infinity by the caller.
  */
 export function reduceF32(op: i32, x: usize, acc: usize, dims: usize, nd: i32): void {
-  if (nd == 0) return;
-  const last = dims + <usize>(nd - 1) * 12;
-  const n = load<i32>(last);
-  const sacc = load<i32>(last, 8);
+  // No dims left after merging means every dim had size 1: one run of one element (as `binary`).
+  let n = 1;
+  let sacc = 0;
   let runs = 1;
-  for (let d = 0; d < nd - 1; d++) runs *= load<i32>(dims + <usize>d * 12);
+  if (nd > 0) {
+    const last = dims + <usize>(nd - 1) * 12;
+    n = load<i32>(last);
+    sacc = load<i32>(last, 8);
+    for (let d = 0; d < nd - 1; d++) runs *= load<i32>(dims + <usize>d * 12);
+  }
   for (let r = 0; r < runs; r++) {
     let rem = r;
     let xo = 0;
@@ -160,10 +164,12 @@ export function softmaxRows(x: usize, o: usize, rows: i32, len: i32, log: bool):
     }
     j = 0;
     if (log) {
-      const shift = <f32>(<f64>m + Math.log(sum));
-      const sh = f32x4.splat(shift);
-      for (; j + 4 <= len; j += 4) v128.store(ptr(orow, j), f32x4.sub(v128.load(ptr(xr, j)), sh));
-      for (; j < len; j++) store<f32>(ptr(orow, j), load<f32>(ptr(xr, j)) - shift);
+      // (x − m) − log(sum), not x − (m + log(sum)): at |m| ≈ 1e4 and beyond, m + log(sum) rounds
+      // log(sum) to float32's spacing at m (at 3e38 away entirely)
+      const logSum = <f32>Math.log(sum);
+      const ls = f32x4.splat(logSum);
+      for (; j + 4 <= len; j += 4) v128.store(ptr(orow, j), f32x4.sub(f32x4.sub(v128.load(ptr(xr, j)), mv), ls));
+      for (; j < len; j++) store<f32>(ptr(orow, j), load<f32>(ptr(xr, j)) - m - logSum);
     } else {
       const scale = <f32>(1 / sum);
       const sc = f32x4.splat(scale);
@@ -212,14 +218,14 @@ export function softmaxAlong(x: usize, o: usize, outer: i32, len: i32, inner: i3
     }
     for (let j = 0; j < inner; j++) {
       const s = load<f64>(ptr8(sm, j));
-      store<f64>(ptr8(sm, j), log ? <f64>load<f32>(ptr(mx, j)) + Math.log(s) : 1 / s);
+      store<f64>(ptr8(sm, j), log ? Math.log(s) : 1 / s);
     }
     for (let l = 0; l < len; l++) {
       const row = ptr(x, base + l * inner);
       const orow = ptr(o, base + l * inner);
       for (let j = 0; j < inner; j++) {
         const s = load<f64>(ptr8(sm, j));
-        if (log) store<f32>(ptr(orow, j), <f32>(<f64>load<f32>(ptr(row, j)) - s));
+        if (log) store<f32>(ptr(orow, j), <f32>(<f64>load<f32>(ptr(row, j)) - <f64>load<f32>(ptr(mx, j)) - s));
         else store<f32>(ptr(orow, j), <f32>(<f64>load<f32>(ptr(orow, j)) * s));
       }
     }

@@ -1,4 +1,6 @@
 import type { Backend, BackendMemory, DataId, DType, KernelTable, TypedArray } from '@myelin/core';
+import { Allocator } from './allocator.js';
+import { MAX_PAGES } from './generated/wasm.js';
 import { convKernels } from './kernels/conv.js';
 import { elementwiseKernels } from './kernels/elementwise.js';
 import { indexingKernels } from './kernels/indexing.js';
@@ -123,6 +125,41 @@ export class WasmBackend implements Backend {
 
   memory(): BackendMemory {
     return { handles: this.live.size, bytes: this.bytes };
+  }
+
+  /**
+   * The most elements one tensor may hold: its block (size class, see `Allocator`) must fit in the
+   * memory's maximum (32-bit wasm: 4 GiB single-threaded, 2 GiB shared) beside the kernels' static
+   * data. Checked by core before any allocation, so a too-large tensor fails at once instead of
+   * after building its values on the host.
+   */
+  maxElements(dtype: DType): number {
+    const bpe = dtype === 'bool' ? 1 : 4;
+    let cached = this.maxCache.get(bpe);
+    if (cached === undefined) {
+      const capacity = this.maxMemoryBytes - this.runtime.exports.heapBase() - 64 * 1024;
+      // The largest n whose class size fits: class sizes grow with n, so bisect.
+      let lo = 0;
+      let hi = Math.floor(capacity / bpe);
+      while (lo < hi) {
+        const mid = Math.ceil((lo + hi) / 2);
+        if (Allocator.classSize(mid * bpe) <= capacity) lo = mid;
+        else hi = mid - 1;
+      }
+      this.maxCache.set(bpe, (cached = lo));
+    }
+    return cached;
+  }
+
+  private readonly maxCache = new Map<number, number>();
+
+  /** The memory's maximum in bytes. */
+  get maxMemoryBytes(): number {
+    return (this.runtime.pool ? MAX_PAGES : 65536) * 65536;
+  }
+
+  get limitNote(): string {
+    return `its 32-bit memory holds at most ${this.maxMemoryBytes / 2 ** 30} GiB${this.runtime.pool ? ' when threaded' : ''}`;
   }
 
   supports(dtype: DType): boolean {

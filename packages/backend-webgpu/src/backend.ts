@@ -66,6 +66,9 @@ export class WebGpuBackend implements Backend {
     if (dtype === 'float32') words = values instanceof Float32Array ? values : Float32Array.from(values);
     else if (dtype === 'int32') words = values instanceof Int32Array ? values : Int32Array.from(values);
     else words = Uint32Array.from(values, (v) => (v !== 0 ? 1 : 0));
+    // writeBuffer takes no SharedArrayBuffer (a view of the threaded wasm backend's memory, when a
+    // tensor moves here from it): copy into an ordinary buffer first.
+    if (!(words.buffer instanceof ArrayBuffer)) words = words.slice();
     const buffer = this.rt.newBuffer(n * 4);
     if (n > 0) this.device.queue.writeBuffer(buffer, 0, words.buffer, words.byteOffset, n * 4);
     const data = new GpuData(buffer, n, dtype);
@@ -119,6 +122,24 @@ export class WebGpuBackend implements Backend {
       allocatedBytes: this.rt.pool.allocatedBytes,
       pipelines: this.rt.pipelineCount,
     };
+  }
+
+  /**
+   * Every element is a 4-byte word in one buffer, bound whole to a shader: the device's
+   * `maxBufferSize` and `maxStorageBufferBindingSize` bound a tensor. Core checks before allocating.
+   */
+  maxElements(_dtype: DType): number {
+    return Math.floor(this.maxBufferBytes / 4);
+  }
+
+  private get maxBufferBytes(): number {
+    const l = this.device.limits;
+    return Math.min(l.maxBufferSize, l.maxStorageBufferBindingSize);
+  }
+
+  get limitNote(): string {
+    const l = this.device.limits;
+    return `4-byte elements; the device's maxBufferSize is ${l.maxBufferSize} bytes and maxStorageBufferBindingSize ${l.maxStorageBufferBindingSize} bytes`;
   }
 
   supports(dtype: DType): boolean {

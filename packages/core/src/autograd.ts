@@ -60,6 +60,11 @@ export function invalidateLiveness(): void {
 
 export class Node {
   private refs = 0;
+  /**
+   * Set when an imperative `backward()` without `retainGraph` has run this node's rule: the graph
+   * is spent, and backpropagating through it again is an error (PyTorch frees its buffers then).
+   */
+  consumed = false;
   private liveEpoch = -1;
   private liveValue = false;
   constructor(
@@ -226,7 +231,12 @@ function wanted(want: Want, key: Key): boolean {
  * cotangent reaching each wanted key. Nodes that cannot reach a wanted key are skipped, and a wanted
  * node stops the walk (its cotangent is the answer).
  */
-function backprop(roots: readonly Tensor[], cotangents: readonly Tensor[], want: Want): Map<Key, Tensor> {
+function backprop(
+  roots: readonly Tensor[],
+  cotangents: readonly Tensor[],
+  want: Want,
+  consume = false,
+): Map<Key, Tensor> {
   // Iterative post-order DFS: `order` lists nodes after all nodes they feed from.
   const order: Node[] = [];
   const useful = new Map<Node, boolean>();
@@ -256,6 +266,17 @@ function backprop(roots: readonly Tensor[], cotangents: readonly Tensor[], want:
     });
     useful.set(node, u);
     order.push(node);
+  }
+
+  if (consume) {
+    // Refuse before any rule runs, so no `.grad` is touched by a call that fails.
+    for (const node of order) {
+      if (node.consumed && useful.get(node)) {
+        throw new Error(
+          `backward: this graph was already backpropagated through (node '${node.name}' was spent by an earlier backward()); pass { retainGraph: true } to the earlier backward() to backpropagate through it again (PyTorch's retain_graph=True), or recompute the forward pass`,
+        );
+      }
+    }
   }
 
   const nodeCots = new Map<Node, (Tensor | null)[]>();
@@ -289,6 +310,7 @@ function backprop(roots: readonly Tensor[], cotangents: readonly Tensor[], want:
       return k !== null && (wanted(want, k) || (k instanceof Node && useful.get(k) === true));
     });
     const grads = node.grad({ dys, inputs: node.inputs, outputs: node.outputs, attrs: node.attrs, needs });
+    if (consume) node.consumed = true;
     node.inputs.forEach((inp, i) => {
       const g = grads[i];
       if (!needs[i] || !g) return;
@@ -325,11 +347,33 @@ function zerosOf(t: Tensor): Tensor {
 // The imperative face
 // ---------------------------------------------------------------------------------------------
 
+export interface BackwardOptions {
+  /**
+   * Keep the graph usable for another `backward()` through it (PyTorch's `retain_graph`); the
+   * gradients of each call then add up in `.grad`. Without it a second backward through the same
+   * graph is an error instead of silently doubling the gradients.
+   */
+  retainGraph?: boolean;
+}
+
 /**
  * Accumulate d(root · cotangent)/d(leaf) into `.grad` of every leaf that requires grad.
- * The cotangent defaults to 1 for a one-element root.
+ * The cotangent defaults to 1 for a one-element root. A graph can be backpropagated through once,
+ * unless `retainGraph` is set (as PyTorch).
+ * @example loss.backward(); · backward(y, cotangent, { retainGraph: true })
  */
-export function backward(root: Tensor, cotangent?: Tensor): void {
+export function backward(root: Tensor, options?: BackwardOptions): void;
+export function backward(root: Tensor, cotangent: Tensor | undefined, options?: BackwardOptions): void;
+export function backward(
+  root: Tensor,
+  cotangentOrOptions?: Tensor | BackwardOptions,
+  maybeOptions: BackwardOptions = {},
+): void {
+  const cotangent = cotangentOrOptions instanceof Tensor ? cotangentOrOptions : undefined;
+  const options =
+    cotangentOrOptions instanceof Tensor || cotangentOrOptions === undefined
+      ? maybeOptions
+      : cotangentOrOptions;
   if (!root.requiresGrad) {
     throw new Error('backward: the tensor does not require grad (no input of its computation requires grad)');
   }
@@ -341,7 +385,7 @@ export function backward(root: Tensor, cotangent?: Tensor): void {
   noGrad(() =>
     scope(() => {
       const cot = cotangent ?? onesOf(root);
-      const grads = backprop([root], [cot], { leaves: true });
+      const grads = backprop([root], [cot], { leaves: true }, options.retainGraph !== true);
       for (const [key, g] of grads) {
         const leaf = (key as LeafRecord).tensor;
         const prev = leaf.grad;

@@ -56,6 +56,15 @@ export interface Backend {
   /** Release a handle. Called exactly once per handle, by core. */
   free(dataId: DataId): void;
   memory(): BackendMemory;
+  /**
+   * The most elements one tensor of `dtype` may hold on this backend (its storage limit: wasm's
+   * 32-bit memory, a GPU's largest buffer, the host's typed-array length). Core checks every
+   * allocation against it before making it, so a too-large shape fails at once with an error that
+   * names the op, the shape and this limit. Omitted: no limit beyond core's own.
+   */
+  maxElements?(dtype: DType): number;
+  /** Words for the limit in error messages, e.g. 'maxStorageBufferBindingSize 128 MiB'. */
+  readonly limitNote?: string;
   supports(dtype: DType): boolean;
   readonly kernels: KernelTable;
   /** Wait for queued work to finish. */

@@ -1,8 +1,8 @@
 import type { Backend, DataId, OutputSpec } from './backend.js';
 import { currentContext, isPromiseLike, runWithContext, Scope } from './context.js';
 import { bytesPerElement, type DType, type TypedArray } from './dtype.js';
-import type { KernelAttrs, KernelImpl, KernelName } from './kernels.js';
-import { fmtShape, type Shape, sizeOf } from './shape.js';
+import { checkKernelDTypes, type KernelAttrs, type KernelImpl, type KernelName } from './kernels.js';
+import { assertShape, fmtShape, type Shape, sizeOf } from './shape.js';
 import { Tensor } from './tensor.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -45,8 +45,27 @@ async function instantiate(reg: Registration): Promise<Backend> {
 /**
  * Choose the backend that new tensors and ops use: a registered name, or a backend instance.
  * `await use('cpu')`, `await use(cpuBackend())`.
+ *
+ * Every live tensor (parameters, optimizer state, anything not yet disposed) moves to the new
+ * backend before the promise resolves, read asynchronously from its old backend: a WebGPU tensor
+ * can only be read that way, so moving it lazily at its next op (a synchronous read) could fail.
  */
 export async function use(backend: string | Backend | Promise<Backend>): Promise<Backend> {
+  await switchBackend(backend);
+  const target = active!;
+  const pending = [...liveStorages].filter((st) => st.backend !== target);
+  try {
+    for (const st of pending) await st.moveToAsync(target);
+  } catch (e) {
+    const left = [...liveStorages].filter((st) => st.backend !== target).length;
+    throw new Error(
+      `use: switched to backend '${target.name}' but could not move ${left} live tensor storage(s) to it: ${(e as Error).message}`,
+    );
+  }
+  return target;
+}
+
+async function switchBackend(backend: string | Backend | Promise<Backend>): Promise<void> {
   if (typeof backend === 'string') {
     const reg = registry.get(backend);
     if (!reg) {
@@ -61,7 +80,6 @@ export async function use(backend: string | Backend | Promise<Backend>): Promise
     const reg = registry.get(active.name);
     if (reg && !reg.instance) reg.instance = active;
   }
-  return active;
 }
 
 /** The active backend; instantiates the best registered one if none was chosen and it can start synchronously. */
@@ -111,12 +129,17 @@ function statsFor(name: string): BackendStats {
   return s;
 }
 
+/** Every storage not yet freed, so that `use()` can move them all to the new backend. */
+const liveStorages = new Set<Storage>();
+
 /**
  * One backend handle shared by every tensor that views it (a reshape shares its input's storage).
  * Freed on the backend when the last holder releases it.
  */
 export class Storage {
   refs = 1;
+  /** Counted (user-visible) tensors viewing this storage: they move with it between backends. */
+  tensors = 0;
   constructor(
     public backend: Backend,
     public dataId: DataId,
@@ -125,6 +148,13 @@ export class Storage {
     const s = statsFor(backend.name);
     s.handles++;
     s.bytes += bytes;
+    liveStorages.add(this);
+  }
+
+  /** Count (+1) or uncount (−1) a tensor viewing this storage, on the backend holding it now. */
+  countTensor(delta: number): void {
+    this.tensors += delta;
+    statsFor(this.backend.name).tensors += delta;
   }
 
   retain(): void {
@@ -136,21 +166,50 @@ export class Storage {
     const s = statsFor(this.backend.name);
     s.handles--;
     s.bytes -= this.bytes;
+    liveStorages.delete(this);
     this.backend.free(this.dataId);
   }
 
-  /** Move the data to another backend in place, so every tensor sharing it follows. */
-  moveTo(target: Backend): void {
+  /**
+   * Move the data to another backend in place, so every tensor sharing it follows. Needs a
+   * synchronous read: `use()` moves every live tensor beforehand with `moveToAsync`, so this only
+   * runs for a tensor copied elsewhere with `to()` and then used on the active backend.
+   */
+  moveTo(target: Backend, op = 'move'): void {
     if (target === this.backend) return;
-    const values = this.backend.readSync(this.dataId);
-    const dataId = target.write(values, dtypeOfArray(values));
+    let values: TypedArray;
+    try {
+      if (this.backend.canReadSync === false) throw new Error('it reads asynchronously only');
+      values = this.backend.readSync(this.dataId);
+    } catch (e) {
+      throw new Error(
+        `${op}: an input lives on backend '${this.backend.name}' but the active backend is '${target.name}', and it cannot be moved with a synchronous read (${(e as Error).message}); move it first: \`await use(...)\` moves every live tensor to the backend it selects, \`await t.to(backend)\` copies one`,
+      );
+    }
+    this.rehome(target, target.write(values, dtypeOfArray(values)));
+  }
+
+  /** Move the data to another backend with an asynchronous read (what `use()` does). */
+  async moveToAsync(target: Backend): Promise<void> {
+    // Freed while earlier moves were awaited (a garbage-collected tensor's safety net runs then).
+    if (target === this.backend || this.refs <= 0) return;
+    const from = this.backend;
+    const values = await from.read(this.dataId);
+    // Freed, or moved by someone else, while the read was in flight.
+    if (this.refs <= 0 || this.backend !== from) return;
+    this.rehome(target, target.write(values, dtypeOfArray(values)));
+  }
+
+  private rehome(target: Backend, dataId: DataId): void {
     const from = statsFor(this.backend.name);
     from.handles--;
     from.bytes -= this.bytes;
+    from.tensors -= this.tensors;
     this.backend.free(this.dataId);
     const to = statsFor(target.name);
     to.handles++;
     to.bytes += this.bytes;
+    to.tensors += this.tensors;
     this.backend = target;
     this.dataId = dataId;
   }
@@ -182,10 +241,6 @@ export function memory(): MemoryInfo {
     bytes += s.bytes;
   }
   return { tensors, handles, bytes, backends };
-}
-
-export function countTensor(backend: Backend, delta: number): void {
-  statsFor(backend.name).tensors += delta;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -241,7 +296,7 @@ const finalizer = new FinalizationRegistry<Token>((token) => {
  * every short-lived tensor with the FinalizationRegistry would cost more than the op.
  */
 export function trackTensor(t: Tensor, op: string, release: () => void): void {
-  countTensor(t.storageRef().backend, 1);
+  t.storageRef().countTensor(1);
   let info: LeakInfo | null = null;
   if (debug) {
     info = {
@@ -269,8 +324,8 @@ function arm(t: Tensor): void {
   finalizer.register(t, t.gcRelease, t);
 }
 
-export function untrackTensor(t: Tensor, backend: Backend): void {
-  countTensor(backend, -1);
+export function untrackTensor(t: Tensor, storage: Storage): void {
+  storage.countTensor(-1);
   if (t.gcArmed) finalizer.unregister(t);
   t.gcArmed = false;
   if (debug) live.delete(t.id);
@@ -353,6 +408,90 @@ export function keep<T>(value: T): T {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Size limits and attribute checks: once, before anything is allocated
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * The longest typed array the host makes (V8, SpiderMonkey and JavaScriptCore on 64-bit: 2^32
+ * elements). Creation and random ops build their values on the host first, whatever the backend.
+ */
+export const HOST_MAX_ELEMENTS = 2 ** 32;
+
+function fmtBytes(n: number): string {
+  const units = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
+  let i = 0;
+  while (n >= 1024 && i < units.length - 1) {
+    n /= 1024;
+    i++;
+  }
+  return i === 0 ? `${n} bytes` : `${Number(n.toPrecision(3))} ${units[i]}`;
+}
+
+/**
+ * Check that a tensor of `shape` and `dtype` may be allocated on `backend` (the active one by
+ * default), before allocating it: the shape is valid (non-negative safe integers, at most 2^53 − 1
+ * elements) and within the backend's limit, and the host's when `host` (the values are built on
+ * the host first). Throws an error naming the op, the shape and the limit.
+ */
+export function checkAlloc(
+  op: string,
+  shape: Shape,
+  dtype: DType,
+  backend = getBackend(),
+  host = false,
+): void {
+  assertShape(op, shape);
+  const n = sizeOf(shape);
+  const limit = backend.maxElements?.(dtype) ?? Infinity;
+  if (n > limit) {
+    throw new RangeError(
+      `${op}: shape ${fmtShape(shape)} holds ${n} ${dtype} elements (${fmtBytes(n * bytesPerElement(dtype))}), more than backend '${backend.name}' can hold in one tensor: ${limit} elements${backend.limitNote ? ` (${backend.limitNote})` : ''}`,
+    );
+  }
+  if (host && n > HOST_MAX_ELEMENTS) {
+    throw new RangeError(
+      `${op}: shape ${fmtShape(shape)} holds ${n} elements, more than a JavaScript typed array can hold (${HOST_MAX_ELEMENTS})`,
+    );
+  }
+}
+
+/**
+ * Kernel attributes that are integers (sizes, axes, indices, strides, pads, counts). Every op that
+ * takes integer arguments ends in a kernel call, so checking them here catches a NaN or 1.5 that
+ * an op's own validation missed before it reaches a kernel's index arithmetic.
+ */
+const INTEGER_ATTRS = new Set([
+  'axes',
+  'axis',
+  'perm',
+  'begin',
+  'step',
+  'pads',
+  'reps',
+  'k',
+  'kernel',
+  'stride',
+  'pad',
+  'dilation',
+  'groups',
+  'size',
+]);
+
+function checkAttrs(name: string, attrs: object): void {
+  for (const [key, v] of Object.entries(attrs)) {
+    if (!INTEGER_ATTRS.has(key)) continue;
+    const list: readonly unknown[] = Array.isArray(v) ? v : [v];
+    for (const x of list) {
+      if (typeof x !== 'number' || !Number.isSafeInteger(x)) {
+        throw new RangeError(
+          `${name}: attribute '${key}' must hold integers, got ${Array.isArray(v) ? `[${v.map(String).join(',')}]` : String(v)}`,
+        );
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Kernel execution (no autograd here: see autograd.ts)
 // ---------------------------------------------------------------------------------------------
 
@@ -368,15 +507,21 @@ export function execute<K extends KernelName>(
   if (!impl) {
     throw new Error(`kernel '${name}' is not implemented by backend '${backend.name}'`);
   }
-  const infos = inputs.map((t) => {
-    const st = t.storageRef(name);
-    if (st.backend !== backend) st.moveTo(backend);
-    return { dataId: st.dataId, shape: t.shape, dtype: t.dtype };
-  });
+  checkAttrs(name, attrs);
+  checkKernelDTypes(
+    name,
+    inputs.map((t) => t.dtype),
+  );
   for (const o of outputs) {
     if (!backend.supports(o.dtype))
       throw new TypeError(`${name}: backend '${backend.name}' does not support dtype ${o.dtype}`);
+    checkAlloc(name, o.shape, o.dtype, backend);
   }
+  const infos = inputs.map((t) => {
+    const st = t.storageRef(name);
+    if (st.backend !== backend) st.moveTo(backend, name);
+    return { dataId: st.dataId, shape: t.shape, dtype: t.dtype };
+  });
   const ids = impl({ inputs: infos, attrs, outputs });
   return outputs.map((o, i) =>
     Tensor.fromStorage(
@@ -391,6 +536,10 @@ export function execute<K extends KernelName>(
 /** Upload host values as a new tensor on the active backend. */
 export function fromValues(values: TypedArray, shape: Shape, dtype: DType, op = 'tensor'): Tensor {
   const backend = getBackend();
+  checkAlloc(op, shape, dtype, backend);
+  if (sizeOf(shape) !== values.length) {
+    throw new RangeError(`${op}: ${values.length} values cannot fill shape ${fmtShape(shape)}`);
+  }
   const id = backend.write(values, dtype);
   return Tensor.fromStorage(
     new Storage(backend, id, values.length * bytesPerElement(dtype)),

@@ -12,6 +12,7 @@
 import './methods.js';
 
 export {
+  type BackwardOptions,
   backward,
   customGrad,
   defineGrad,
@@ -32,7 +33,9 @@ export * from './backend.js';
 export { hasAsyncContext } from './context.js';
 export * from './dtype.js';
 export {
+  checkAlloc,
   getBackend,
+  HOST_MAX_ELEMENTS,
   keep,
   type LeakInfo,
   liveTensors,

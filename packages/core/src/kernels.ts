@@ -260,3 +260,154 @@ export const COMPOSITES: readonly KernelName[] = [
 
 /** Dtypes a kernel is asked to handle; e.g. Add may see float32 or int32 (core casts bool first). */
 export type KernelDType = DType;
+
+/**
+ * The dtypes a kernel accepts: its data operands all share one dtype `T` from `data`; inputs in
+ * `fixed` (an int32 index, a bool condition) have that dtype instead. The op layer casts to these
+ * before it dispatches, so a backend never sees anything else, and the testkit generates one edge
+ * case per accepted dtype.
+ */
+export interface KernelDTypes {
+  readonly data: readonly KernelDType[];
+  readonly fixed?: { readonly [input: number]: KernelDType };
+}
+
+const F: KernelDTypes = { data: ['float32'] };
+const FI: KernelDTypes = { data: ['float32', 'int32'] };
+const ANY: KernelDTypes = { data: ['float32', 'int32', 'bool'] };
+const B: KernelDTypes = { data: ['bool'] };
+const INDEXED: KernelDTypes = { data: ['float32', 'int32', 'bool'], fixed: { 1: 'int32' } };
+
+/** Accepted dtypes of every kernel, primitive and composite: one row each. */
+export const KERNEL_DTYPES: { readonly [K in KernelName]: KernelDTypes } = {
+  // unary: 'numeric' ops keep int32; the rest compute in float32; LogicalNot takes bool
+  Neg: FI,
+  Abs: FI,
+  Sign: FI,
+  Square: FI,
+  Relu: FI,
+  Exp: F,
+  Expm1: F,
+  Log: F,
+  Log1p: F,
+  Sqrt: F,
+  Rsqrt: F,
+  Reciprocal: F,
+  Sin: F,
+  Cos: F,
+  Tan: F,
+  Asin: F,
+  Acos: F,
+  Atan: F,
+  Sinh: F,
+  Cosh: F,
+  Tanh: F,
+  Sigmoid: F,
+  Softplus: F,
+  Erf: F,
+  // rounding is the identity on integers and the predicates constant there: core never calls them
+  Floor: F,
+  Ceil: F,
+  Round: F,
+  Trunc: F,
+  IsNaN: F,
+  IsFinite: F,
+  LogicalNot: B,
+  // binary: arithmetic in the promoted type (bool → int32); true division and atan2 in float32
+  Add: FI,
+  Sub: FI,
+  Mul: FI,
+  Pow: FI,
+  Maximum: FI,
+  Minimum: FI,
+  Mod: FI,
+  FloorDiv: FI,
+  Div: F,
+  Atan2: F,
+  Equal: ANY,
+  NotEqual: ANY,
+  Less: ANY,
+  LessEqual: ANY,
+  Greater: ANY,
+  GreaterEqual: ANY,
+  LogicalAnd: B,
+  LogicalOr: B,
+  LogicalXor: B,
+  Cast: ANY,
+  Clip: FI,
+  Where: { data: ['float32', 'int32', 'bool'], fixed: { 0: 'bool' } },
+  // reductions: bool sums, products and extremes run in int32; Any/All on bool
+  Sum: FI,
+  Prod: FI,
+  Max: FI,
+  Min: FI,
+  Any: B,
+  All: B,
+  ArgMax: FI,
+  ArgMin: FI,
+  MatMul: FI,
+  // data movement: every dtype
+  Transpose: ANY,
+  Slice: ANY,
+  Concat: ANY,
+  Pad: ANY,
+  Tile: ANY,
+  Flip: ANY,
+  BroadcastTo: ANY,
+  Gather: INDEXED,
+  IndexSelect: INDEXED,
+  Scatter: INDEXED,
+  ScatterAdd: INDEXED,
+  TopK: ANY,
+  Sort: ANY,
+  Cumsum: FI,
+  Cumprod: FI,
+  // convolution, pooling and every composite: float32
+  Conv2d: F,
+  Conv2dBackpropInput: F,
+  Conv2dBackpropFilter: F,
+  MaxPool2d: F,
+  MaxPool2dGrad: F,
+  AvgPool2d: F,
+  AvgPool2dGrad: F,
+  Log2: F,
+  LogSigmoid: F,
+  Softsign: F,
+  Relu6: F,
+  LeakyRelu: F,
+  Elu: F,
+  Selu: F,
+  Celu: F,
+  Gelu: F,
+  Silu: F,
+  Mish: F,
+  HardSigmoid: F,
+  HardTanh: F,
+  HardSwish: F,
+  Softmax: F,
+  LogSoftmax: F,
+  LayerNorm: F,
+  BiasAct: F,
+};
+
+/**
+ * Throw when kernel `name` is about to be called with input dtypes its row of `KERNEL_DTYPES`
+ * does not accept: a bug in an op (a missing cast), named before a backend computes garbage.
+ */
+export function checkKernelDTypes(name: KernelName, dtypes: readonly DType[]): void {
+  const row = KERNEL_DTYPES[name];
+  let data: DType | undefined;
+  for (let i = 0; i < dtypes.length; i++) {
+    const fixed = row.fixed?.[i];
+    const d = dtypes[i]!;
+    if (fixed !== undefined) {
+      if (d !== fixed) throw new TypeError(`${name}: input ${i} is ${d}; the kernel expects ${fixed}`);
+    } else if (!row.data.includes(d)) {
+      throw new TypeError(`${name}: input ${i} is ${d}; the kernel accepts ${row.data.join(', ')}`);
+    } else if (data !== undefined && d !== data) {
+      throw new TypeError(
+        `${name}: inputs are ${data} and ${d}; the kernel expects one dtype for all data inputs`,
+      );
+    } else data = d;
+  }
+}

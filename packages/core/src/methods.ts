@@ -1,4 +1,4 @@
-import { backward, bindAutogradOps, bindOnes, stopGradient } from './autograd.js';
+import { type BackwardOptions, backward, bindAutogradOps, bindOnes, stopGradient } from './autograd.js';
 import * as ops from './ops/index.js';
 import { Tensor } from './tensor.js';
 
@@ -139,7 +139,10 @@ for (const name of METHOD_NAMES) {
   };
 }
 proto.backward = function (this: Tensor, ...rest: unknown[]) {
-  return backward(this, rest[0] as Tensor | undefined);
+  const [first, second] = rest as [Tensor | BackwardOptions | undefined, BackwardOptions | undefined];
+  return first instanceof Tensor || first === undefined
+    ? backward(this, first, second)
+    : backward(this, first);
 };
 proto.detach = function (this: Tensor) {
   return stopGradient(this);

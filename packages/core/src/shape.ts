@@ -70,10 +70,40 @@ export function normAxes(op: string, axis: number | readonly number[] | undefine
   return out;
 }
 
+/**
+ * Check a shape: every dim a non-negative safe integer and the element count at most
+ * `Number.MAX_SAFE_INTEGER` (beyond that, sizes and offsets computed in doubles are no longer exact).
+ */
 export function assertShape(op: string, shape: Shape, what = 'shape'): void {
+  let n = 1;
   for (const d of shape) {
-    if (!Number.isInteger(d) || d < 0) {
-      throw new RangeError(`${op}: ${what} ${fmtShape(shape)} must hold non-negative integers`);
+    if (!Number.isSafeInteger(d) || d < 0) {
+      throw new RangeError(
+        `${op}: ${what} ${fmtShape(shape)} must hold non-negative integers (at most 2^53 − 1), got ${String(d)}`,
+      );
     }
+    n *= d;
   }
+  if (n > Number.MAX_SAFE_INTEGER) {
+    throw new RangeError(
+      `${op}: ${what} ${fmtShape(shape)} has ${n} elements, more than Number.MAX_SAFE_INTEGER (2^53 - 1)`,
+    );
+  }
+}
+
+/**
+ * Check one integer argument of an op (a size, count, stride, index): a finite integer within
+ * [min, max]. The shared check behind every op's integer attributes, so NaN, 1.5 or Infinity never
+ * reaches a shape or a kernel.
+ */
+export function assertInt(op: string, what: string, v: unknown, min = -Infinity, max = Infinity): number {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v)) {
+    throw new TypeError(`${op}: ${what} must be an integer, got ${typeof v === 'number' ? v : typeof v}`);
+  }
+  if (v < min || v > max) {
+    const range =
+      max === Infinity ? `at least ${min}` : min === -Infinity ? `at most ${max}` : `in [${min}, ${max}]`;
+    throw new RangeError(`${op}: ${what} must be ${range}, got ${v}`);
+  }
+  return v;
 }

@@ -1,8 +1,8 @@
-import { invalidateLiveness, type Node } from './autograd.js';
+import { type BackwardOptions, invalidateLiveness, type Node } from './autograd.js';
 import type { Backend } from './backend.js';
 import type { Scope } from './context.js';
 import type { DType, TypedArray } from './dtype.js';
-import { countTensor, getBackend, Storage, type Token, trackTensor, untrackTensor } from './engine.js';
+import { checkAlloc, getBackend, Storage, type Token, trackTensor, untrackTensor } from './engine.js';
 import type * as ops from './ops/index.js';
 import { fmtShape, type Shape, sizeOf } from './shape.js';
 
@@ -59,16 +59,20 @@ export class Tensor {
     this.internal = internal;
     if (!internal) {
       const token = this.gcToken;
+      token.storage = storage;
       trackTensor(this, op, () => {
-        countTensor(storage.backend, -1);
-        storage.release();
+        token.storage?.countTensor(-1);
+        token.storage?.release();
         token.node?.release();
       });
     }
   }
 
-  /** @internal what the garbage-collection safety net must release if this tensor is never disposed. */
-  private readonly gcToken: { node: Node | null } = { node: null };
+  /**
+   * @internal what the garbage-collection safety net must release if this tensor is never disposed
+   * (the storage is read at release time: `Variable.assign` swaps it).
+   */
+  private readonly gcToken: { node: Node | null; storage: Storage | null } = { node: null, storage: null };
 
   /** @internal attach the graph node that produced this tensor (the tensor holds one reference). */
   attachNode(node: Node, outIndex: number, weak = false): void {
@@ -131,6 +135,12 @@ export class Tensor {
     next.retain();
     const old = this.storageRef(op);
     this.storage = next;
+    if (!this.internal) {
+      // The tensor is counted on the storage it views: move the count with it.
+      old.countTensor(-1);
+      next.countTensor(1);
+      this.gcToken.storage = next;
+    }
     old.release();
   }
 
@@ -175,6 +185,7 @@ export class Tensor {
 
   /** Copy this tensor to another backend (by instance) and return the copy. */
   async to(backend: Backend): Promise<Tensor> {
+    checkAlloc('to', this.shape, this.dtype, backend);
     const values = await this.data();
     const id = backend.write(values, this.dtype);
     return Tensor.fromStorage(new Storage(backend, id, values.byteLength), this.shape, this.dtype, 'to');
@@ -184,12 +195,13 @@ export class Tensor {
   dispose(): void {
     const st = this.storage;
     if (!st) return;
-    if (!this.internal) untrackTensor(this, st.backend);
+    if (!this.internal) untrackTensor(this, st);
     this.storage = null;
     st.release();
     if (this.node && !this.weakNode) this.node.release();
     this.node = null;
     this.gcToken.node = null;
+    this.gcToken.storage = null;
     if (this.leaf?.accumulate && this.leaf.tensor === this) {
       this.grad?.dispose();
       this.grad = null;
@@ -315,8 +327,14 @@ export class Tensor {
   declare oneHot: Method<typeof ops.oneHot>;
   declare softmax: Method<typeof ops.softmax>;
   declare logSoftmax: Method<typeof ops.logSoftmax>;
-  /** Accumulate gradients into `.grad` of the leaves this tensor depends on (see `backward`). */
-  declare backward: (cotangent?: Tensor) => void;
+  /**
+   * Accumulate gradients into `.grad` of the leaves this tensor depends on (see `backward`):
+   * `loss.backward()`, `y.backward(cotangent)`, `loss.backward({ retainGraph: true })`.
+   */
+  declare backward: {
+    (options?: BackwardOptions): void;
+    (cotangent: Tensor | undefined, options?: BackwardOptions): void;
+  };
   /** A view cut off from the gradient graph. */
   declare detach: () => Tensor;
 

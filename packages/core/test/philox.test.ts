@@ -339,3 +339,31 @@ describe('multinomial', () => {
     expect(g.getState().offset).toBe(0);
   });
 });
+
+describe('sample counts beyond one typed array fail before drawing (issue 18)', () => {
+  it('normal, uniform, bits, randint, bernoulli and truncatedNormal refuse more than 2^32 samples at once', () => {
+    // normal(1e12) computed its pairs with `>>> 1`, which wraps above 2^32, and drew gigabytes first.
+    for (const n of [2 ** 32 + 1, 2 ** 32 + 2, 1e12, 2 ** 53 - 1]) {
+      const g = new Generator(1);
+      const t0 = performance.now();
+      expect(() => g.normal(n)).toThrow(
+        new RegExp(`^normal: ${n} samples are more than one typed array holds`),
+      );
+      expect(() => g.uniform(n)).toThrow(/^uniform: /);
+      expect(() => g.bits(n)).toThrow(/^bits: /);
+      expect(() => g.randint(0, 3, n)).toThrow(/^randint: /);
+      expect(() => g.bernoulli(0.5, n)).toThrow(/^bernoulli: /);
+      expect(() => g.truncatedNormal(n)).toThrow(/^truncatedNormal: /);
+      expect(performance.now() - t0).toBeLessThan(50);
+      expect(g.getState().offset).toBe(0);
+    }
+  });
+
+  it('odd counts still pair up as before: normal(2k + 1) is normal(2k + 2) without its last sample', () => {
+    for (const n of [1, 3, 7, 101]) {
+      const a = new Generator(9).normal(n);
+      const b = new Generator(9).normal(n + 1);
+      expect(Array.from(a)).toEqual(Array.from(b.subarray(0, n)));
+    }
+  });
+});

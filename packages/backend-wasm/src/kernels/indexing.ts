@@ -61,6 +61,8 @@ function scatterKernel(add: boolean): WasmKernel<{ axis: number }> {
     const size = x!.shape[axis]!;
     const axisStride = stridesOf(x!.shape)[axis]!;
     const wrap = spec!.dtype === 'int32';
+    // bool adds saturate (logical or): a Uint8Array would otherwise hold 2 for true + true
+    const bool = spec!.dtype === 'bool';
     const runs = new StridedRuns(index!.shape, [
       stridesOf(index!.shape),
       stridesWithoutAxis(x!.shape, axis),
@@ -79,6 +81,7 @@ function scatterKernel(add: boolean): WasmKernel<{ axis: number }> {
         const at = xi + j * sx + idx * axisStride;
         const v = sv[si + j * ss]!;
         if (!add) ov[at] = v;
+        else if (bool) ov[at] = ov[at] || v ? 1 : 0;
         else ov[at] = wrap ? (ov[at]! + v) | 0 : ov[at]! + v;
       }
       runs.next();

@@ -1,4 +1,5 @@
-import type { KernelAttrs } from '@myelin/core';
+import type { KernelAttrs, Shape, TensorInfo } from '@myelin/core';
+import type { Runtime, WasmData } from '../runtime.js';
 import { dataOf, type WasmKernel, type WasmKernelTable } from './kernel.js';
 import { broadcastStrides, StridedRuns } from './strided.js';
 
@@ -27,12 +28,13 @@ const matMul: WasmKernel<KernelAttrs['MatMul']> = (rt, { inputs: [a, b], attrs, 
   const k = transposeA ? aShape[aShape.length - 2]! : aShape[aShape.length - 1]!;
   const batchShape = shape.slice(0, rank - 2);
   const batches = batchShape.reduce((x, y) => x * y, 1);
-  const out = rt.allocate(batches * m * n, 'float32');
+  const out = rt.allocate(batches * m * n, spec!.dtype);
   if (out.length === 0) return [out];
   if (k === 0) {
-    rt.f32.fill(0, out.ptr >> 2, (out.ptr >> 2) + out.length);
+    rt.view(out).fill(0);
     return [out];
   }
+  if (spec!.dtype !== 'float32') return matMulInt(rt, a!, b!, batchShape, attrs, out);
   // The job zeroes out, tile by tile.
   const ad = dataOf(a!);
   const bd = dataOf(b!);
@@ -78,6 +80,50 @@ const matMul: WasmKernel<KernelAttrs['MatMul']> = (rt, { inputs: [a, b], attrs, 
   rt.job('jobMatmul', args, nt);
   return [out];
 };
+
+/**
+ * Int32 products (core casts bool to int32): the wasm GEMM is float32 only and integer matmul is
+ * rare, so a plain loop in TypeScript over views, wrapping mod 2^32 as int32 arithmetic does.
+ */
+function matMulInt(
+  rt: Runtime,
+  a: TensorInfo,
+  b: TensorInfo,
+  batchShape: Shape,
+  { transposeA, transposeB }: KernelAttrs['MatMul'],
+  out: WasmData,
+): WasmData[] {
+  const m = transposeA ? a.shape[a.shape.length - 1]! : a.shape[a.shape.length - 2]!;
+  const k = transposeA ? a.shape[a.shape.length - 2]! : a.shape[a.shape.length - 1]!;
+  const n = transposeB ? b.shape[b.shape.length - 2]! : b.shape[b.shape.length - 1]!;
+  // Element (i, p) of A and (p, j) of B inside one matrix.
+  const [aRow, aCol] = transposeA ? [1, m] : [k, 1];
+  const [bRow, bCol] = transposeB ? [1, k] : [n, 1];
+  const av = rt.view(dataOf(a));
+  const bv = rt.view(dataOf(b));
+  const cv = rt.view(out);
+  const runs = new StridedRuns(batchShape, [
+    broadcastStrides(a.shape.slice(0, -2), batchShape),
+    broadcastStrides(b.shape.slice(0, -2), batchShape),
+  ]);
+  let c = 0;
+  for (let r = 0; r < runs.count; r++) {
+    for (let q = 0; q < runs.length; q++) {
+      const ao = (runs.offset[0]! + q * runs.step[0]!) * m * k;
+      const bo = (runs.offset[1]! + q * runs.step[1]!) * k * n;
+      for (let i = 0; i < m; i++) {
+        for (let j = 0; j < n; j++) {
+          let acc = 0;
+          for (let p = 0; p < k; p++)
+            acc = (acc + Math.imul(av[ao + i * aRow + p * aCol]!, bv[bo + p * bRow + j * bCol]!)) | 0;
+          cv[c++] = acc;
+        }
+      }
+    }
+    runs.next();
+  }
+  return [out];
+}
 
 /**
  * Tile of C per task. One thread: whole products (the GEMM blocks for cache itself). Threads:

@@ -85,6 +85,9 @@ function scatter(add: boolean): GpuKernel<{ axis: number }> {
     const IS = 1 + rank;
     const IST = 1 + 2 * rank;
     const SST = 1 + 3 * rank;
+    // bool (u32 0/1) adds saturate to a logical or, so true + true stays 1
+    const s = `srcs[sp + j * params[${SST + ax}]]`;
+    const combine = !add ? s : spec.dtype === 'bool' ? `v | ${s}` : `v + ${s}`;
     const coord = (d: number) =>
       d === ax
         ? `let t = c${d};`
@@ -102,7 +105,7 @@ ${main1d(`  var inside = true;
   var v = xs[i];
   if (inside) {
     for (var j = 0; j < params[${IS + ax}]; j++) {
-      if (idx[ip + j * params[${IST + ax}]] == t) { v = ${add ? 'v + ' : ''}srcs[sp + j * params[${SST + ax}]]; }
+      if (idx[ip + j * params[${IST + ax}]] == t) { v = ${combine}; }
     }
   }
   out[i] = v;`)}`;

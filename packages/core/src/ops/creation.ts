@@ -1,5 +1,5 @@
 import { type DType, type TypedArray, toTypedArray, typedArrayFor } from '../dtype.js';
-import { fromValues } from '../engine.js';
+import { checkAlloc, fromValues } from '../engine.js';
 import { assertShape, fmtShape, type Shape, sizeOf } from '../shape.js';
 import type { NestedArray } from '../tensor.js';
 import { Tensor, type TensorLike } from '../tensor.js';
@@ -20,29 +20,60 @@ function inferShape(v: unknown): number[] {
   return shape;
 }
 
-function flatten(v: unknown, shape: number[], dim: number, out: (number | boolean)[]): void {
+/** How a bad entry reads in an error: its type and, for short values, the value. */
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return `an array of length ${v.length}`;
+  if (typeof v === 'string') return `a string (${JSON.stringify(v.length > 20 ? `${v.slice(0, 20)}…` : v)})`;
+  if (typeof v === 'object') return `an object (${Object.prototype.toString.call(v)})`;
+  return `${typeof v === 'undefined' ? 'undefined' : `a ${typeof v}`}`;
+}
+
+function fmtPath(path: readonly number[]): string {
+  return `values${path.map((i) => `[${i}]`).join('')}`;
+}
+
+/** Flatten a nested array of `shape` into `out`, checking every length and every entry. */
+function flatten(v: unknown, shape: number[], path: number[], out: (number | boolean)[]): void {
+  const dim = path.length;
   if (dim === shape.length) {
-    if (Array.isArray(v))
-      throw new RangeError(`tensor: ragged nested array (expected a value at depth ${dim})`);
     if (typeof v !== 'number' && typeof v !== 'boolean') {
-      throw new TypeError(`tensor: values must be numbers or booleans, got ${typeof v}`);
+      throw new TypeError(
+        Array.isArray(v)
+          ? `tensor: ragged nested array: ${fmtPath(path)} is ${describe(v)} where a value was expected (depth ${dim})`
+          : `tensor: ${fmtPath(path)} is ${describe(v)}; expected a number or a boolean`,
+      );
     }
     out.push(v);
     return;
   }
   if (!Array.isArray(v) || v.length !== shape[dim]) {
-    throw new RangeError(`tensor: ragged nested array: expected length ${shape[dim]} at depth ${dim}`);
+    throw new RangeError(
+      `tensor: ragged nested array: ${fmtPath(path)} is ${describe(v)} but ${fmtPath([...path.slice(0, -1), 0])} suggests length ${shape[dim]}`,
+    );
   }
-  for (const x of v) flatten(x, shape, dim + 1, out);
+  for (let i = 0; i < v.length; i++) {
+    path.push(i);
+    flatten(v[i], shape, path, out);
+    path.pop();
+  }
 }
 
-function dtypeOfTyped(a: TypedArray): DType {
-  return a instanceof Float32Array ? 'float32' : a instanceof Int32Array ? 'int32' : 'bool';
+/** The dtype a typed array holds; other typed arrays are rejected rather than misread. */
+function dtypeOfTyped(a: ArrayBufferView): DType {
+  if (a instanceof Float32Array) return 'float32';
+  if (a instanceof Int32Array) return 'int32';
+  if (a instanceof Uint8Array) return 'bool';
+  throw new TypeError(
+    `tensor: a ${a.constructor.name} cannot be used directly; pass a Float32Array, an Int32Array, a Uint8Array (bool) or a plain array`,
+  );
 }
 
 /**
  * Create a tensor from nested arrays, a flat array or typed array plus `shape`, or a single value.
- * float32 unless `dtype` says otherwise (booleans give bool, an Int32Array int32).
+ * float32 unless `dtype` says otherwise (booleans give bool, an Int32Array int32). Every entry must
+ * be a number or a boolean and nested arrays must be rectangular: anything else is an error that
+ * names the entry, never a NaN.
  * @example tensor([[1, 2], [3, 4]]) · tensor(new Float32Array(6), { shape: [2, 3] })
  */
 export function tensor(values: Values, options: { dtype?: DType; shape?: Shape } = {}): Tensor {
@@ -50,15 +81,13 @@ export function tensor(values: Values, options: { dtype?: DType; shape?: Shape }
   let shape: number[];
   let inferred: DType;
   if (ArrayBuffer.isView(values)) {
+    inferred = dtypeOfTyped(values);
     flat = values;
     shape = [values.length];
-    inferred = dtypeOfTyped(values);
   } else if (Array.isArray(values)) {
     shape = inferShape(values);
     const out: (number | boolean)[] = [];
-    if (options.shape && shape.length === 1) {
-      for (const x of values) out.push(x as number | boolean);
-    } else flatten(values, shape, 0, out);
+    flatten(values, shape, [], out);
     flat = out;
     inferred = out.length > 0 && typeof out[0] === 'boolean' ? 'bool' : 'float32';
   } else if (typeof values === 'number' || typeof values === 'boolean') {
@@ -66,7 +95,9 @@ export function tensor(values: Values, options: { dtype?: DType; shape?: Shape }
     shape = [];
     inferred = typeof values === 'boolean' ? 'bool' : 'float32';
   } else {
-    throw new TypeError(`tensor: unsupported values of type ${typeof values}`);
+    throw new TypeError(
+      `tensor: values must be a number, a boolean, an array or a typed array, got ${describe(values)}`,
+    );
   }
   if (options.shape) {
     assertShape('tensor', options.shape);
@@ -78,6 +109,7 @@ export function tensor(values: Values, options: { dtype?: DType; shape?: Shape }
     shape = [...options.shape];
   }
   const dtype = options.dtype ?? inferred;
+  checkAlloc('tensor', shape, dtype);
   const data =
     ArrayBuffer.isView(flat) && dtypeOfTyped(flat as TypedArray) === dtype
       ? (flat as TypedArray).slice()
@@ -90,8 +122,8 @@ export function scalar(value: number | boolean, dtype?: DType): Tensor {
 }
 
 export function full(shape: Shape, value: number | boolean, options: DTypeOption = {}): Tensor {
-  assertShape('full', shape);
   const dtype = options.dtype ?? (typeof value === 'boolean' ? 'bool' : 'float32');
+  checkAlloc('full', shape, dtype, undefined, true);
   const data = typedArrayFor(dtype, sizeOf(shape));
   data.fill(dtype === 'bool' ? (value ? 1 : 0) : Number(value));
   return fromValues(data, shape, dtype, 'full');
@@ -128,8 +160,11 @@ export function arange(start: number, stop?: number, step = 1, options: DTypeOpt
   }
   if (step === 0 || !Number.isFinite(step))
     throw new RangeError(`arange: step must be finite and non-zero, got ${step}`);
+  if (!Number.isFinite(start) || !Number.isFinite(stop))
+    throw new RangeError(`arange: start and stop must be finite numbers, got start=${start} stop=${stop}`);
   const n = Math.max(0, Math.ceil((stop - start) / step));
   const dtype = options.dtype ?? ([start, stop, step].every(Number.isInteger) ? 'int32' : 'float32');
+  checkAlloc('arange', [n], dtype, undefined, true);
   const data = typedArrayFor(dtype, n);
   for (let i = 0; i < n; i++) data[i] = start + i * step;
   return fromValues(data, [n], dtype, 'arange');
@@ -139,6 +174,7 @@ export function arange(start: number, stop?: number, step = 1, options: DTypeOpt
 export function linspace(start: number, stop: number, num: number): Tensor {
   if (!Number.isInteger(num) || num < 0)
     throw new RangeError(`linspace: num must be a non-negative integer, got ${num}`);
+  checkAlloc('linspace', [num], 'float32', undefined, true);
   const data = new Float32Array(num);
   const step = num > 1 ? (stop - start) / (num - 1) : 0;
   // Fill from both ends, as PyTorch, so the last value is exactly `stop`.
@@ -150,8 +186,8 @@ export function linspace(start: number, stop: number, num: number): Tensor {
 
 /** Identity matrix of shape [n, m] (m defaults to n). */
 export function eye(n: number, m = n, options: DTypeOption = {}): Tensor {
-  assertShape('eye', [n, m]);
   const dtype = options.dtype ?? 'float32';
+  checkAlloc('eye', [n, m], dtype, undefined, true);
   const data = typedArrayFor(dtype, n * m);
   for (let i = 0; i < Math.min(n, m); i++) data[i * m + i] = 1;
   return fromValues(data, [n, m], dtype, 'eye');

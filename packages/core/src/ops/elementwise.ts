@@ -2,7 +2,7 @@ import { apply, defineGrad, defineNonDifferentiable, type GradFn, hasGradRule } 
 import { type DType, promoteTypes } from '../dtype.js';
 import { getBackend } from '../engine.js';
 import type { BinaryPrimitive, KernelAttrs, KernelName, UnaryPrimitive } from '../kernels.js';
-import { broadcastShapes, type Shape, shapesEqual } from '../shape.js';
+import { broadcastShapes, fmtShape, type Shape, shapesEqual, sizeOf } from '../shape.js';
 import { Tensor, type TensorLike } from '../tensor.js';
 import { full, toTensor, zerosLike } from './creation.js';
 import { sum } from './reduce.js';
@@ -228,7 +228,43 @@ function binary(name: BinaryPrimitive, a0: TensorLike, b0: TensorLike): Tensor {
       break;
   }
   const inputs = [a.dtype === t ? a : cast(a, t), b.dtype === t ? b : cast(b, t)];
+  if ((name === 'FloorDiv' || name === 'Mod') && t === 'int32' && sizeOf(shape) > 0)
+    assertNoZeroDivisor(name, inputs[1]!, b0);
   return apply(name, inputs, {}, [{ shape, dtype: out }])[0]!;
+}
+
+/**
+ * Integer `floorDiv` and `mod` by zero have no value: PyTorch raises ZeroDivisionError (CPU), and
+ * kernels would silently return 0. The divisor is checked on the host: a JS number directly, a
+ * tensor when its backend reads synchronously (cpu, wasm; on WebGPU only divisors written from the
+ * host, which is where integer divisors usually come from). A float division by zero is not an
+ * error: it gives ±Infinity or NaN, as IEEE and PyTorch.
+ */
+function assertNoZeroDivisor(name: 'FloorDiv' | 'Mod', divisor: Tensor, given: TensorLike): void {
+  const op = name === 'FloorDiv' ? 'floorDiv' : 'mod';
+  let at = -1;
+  if (typeof given === 'number' || typeof given === 'boolean') {
+    if (Number(given) === 0) at = 0;
+  } else if (divisor.size > 0) {
+    let values: ArrayLike<number>;
+    try {
+      if (divisor.backend.canReadSync === false) return;
+      values = divisor.dataSync();
+    } catch {
+      return; // This backend cannot read the divisor synchronously: unchecked, as documented.
+    }
+    for (let i = 0; i < values.length; i++) {
+      if (values[i] === 0) {
+        at = i;
+        break;
+      }
+    }
+  }
+  if (at >= 0) {
+    throw new RangeError(
+      `${op}: integer division by zero (the int32 divisor ${typeof given === 'number' || typeof given === 'boolean' ? `is ${String(given)}` : `of shape ${fmtShape(divisor.shape)} holds 0 at flat index ${at}`}); PyTorch raises ZeroDivisionError here. Cast to float32 for IEEE results (±Infinity, NaN)`,
+    );
+  }
 }
 
 for (const [name, [, g]] of Object.entries(BINARY) as [BinaryPrimitive, [BinaryKind, BinaryGrad | null]][]) {

@@ -1,8 +1,8 @@
 import { apply, defineGrad, stopGradient } from '../autograd.js';
 import type { BiasActivation, Conv2dAttrs, Pool2dAttrs } from '../kernels.js';
-import { fmtShape, normAxis } from '../shape.js';
+import { assertInt, fmtShape, normAxis } from '../shape.js';
 import type { Tensor } from '../tensor.js';
-import { tensor, zerosLike } from './creation.js';
+import { full, tensor, zerosLike } from './creation.js';
 import {
   add,
   cast,
@@ -24,19 +24,25 @@ import {
 import { indexSelect } from './indexing.js';
 import { matmul } from './linalg.js';
 import { bernoulliMask, type Seed } from './random.js';
-import { max, mean, sum, variance } from './reduce.js';
+import { max, mean, reducedShape, sum, variance } from './reduce.js';
 import { reshape, squeeze, transpose, unsqueeze } from './shape.js';
 
 // ---------------------------------------------------------------------------------------------
 // Softmax family (composites; a backend may fuse them)
 // ---------------------------------------------------------------------------------------------
 
+/** The max along `axis` (kept), for the shift of a softmax; an empty axis has nothing to shift. */
+function rowMax(xf: Tensor, a: number): Tensor {
+  if (xf.shape[a] === 0) return full(reducedShape(xf.shape, [a], true), 0);
+  return max(xf, a, { keepdims: true });
+}
+
 /** exp(x) / sum(exp(x)) along `axis`, computed with the max subtracted. */
 export function softmax(x: Tensor, axis = -1): Tensor {
   const xf = cast(x, 'float32');
   const a = normAxis('softmax', axis, Math.max(xf.rank, 1));
   return composite('Softmax', [xf], { axis: a }, 'float32', () => {
-    const e = exp(sub(xf, stopGradient(max(xf, a, { keepdims: true }))));
+    const e = exp(sub(xf, stopGradient(rowMax(xf, a))));
     return div(e, sum(e, a, { keepdims: true }));
   });
 }
@@ -51,7 +57,7 @@ export function logSoftmax(x: Tensor, axis = -1): Tensor {
   const xf = cast(x, 'float32');
   const a = normAxis('logSoftmax', axis, Math.max(xf.rank, 1));
   return composite('LogSoftmax', [xf], { axis: a }, 'float32', () => {
-    const shifted = sub(xf, stopGradient(max(xf, a, { keepdims: true })));
+    const shifted = sub(xf, stopGradient(rowMax(xf, a)));
     return sub(shifted, logOf(sum(exp(shifted), a, { keepdims: true })));
   });
 }
@@ -67,16 +73,16 @@ defineGrad('LogSoftmax', ({ dys, outputs, attrs }) => {
 type Pair = number | [number, number];
 const pair = (op: string, v: Pair, what: string): [number, number] => {
   const p: [number, number] = typeof v === 'number' ? [v, v] : [v[0], v[1]];
-  if (!p.every((d) => Number.isInteger(d) && d >= 0))
-    throw new RangeError(`${op}: ${what} must be non-negative integers, got ${JSON.stringify(v)}`);
+  if (!p.every((d) => Number.isSafeInteger(d) && d >= 0))
+    throw new RangeError(`${op}: ${what} must be non-negative integers, got ${fmtPair(v)}`);
   return p;
 };
 const positive = (op: string, v: Pair, what: string): [number, number] => {
   const p = pair(op, v, what);
-  if (p.some((d) => d === 0))
-    throw new RangeError(`${op}: ${what} must be positive, got ${JSON.stringify(v)}`);
+  if (p.some((d) => d === 0)) throw new RangeError(`${op}: ${what} must be positive, got ${fmtPair(v)}`);
   return p;
 };
+const fmtPair = (v: unknown): string => (Array.isArray(v) ? `[${v.map(String).join(', ')}]` : String(v));
 
 export interface Conv2dOptions {
   bias?: Tensor | null;
@@ -417,6 +423,7 @@ export function adaptiveAvgPool2d(x: Tensor, outputSize: Pair): Tensor {
 export function adaptiveAvgPool1d(x: Tensor, outputSize: number): Tensor {
   if (x.rank !== 2 && x.rank !== 3)
     throw new RangeError(`adaptiveAvgPool1d: input must be [N, C, L] or [C, L], got ${fmtShape(x.shape)}`);
+  assertInt('adaptiveAvgPool1d', 'output size', outputSize, 1);
   return matmul(cast(x, 'float32'), transpose(adaptiveMatrix(x.shape[x.rank - 1]!, outputSize)));
 }
 

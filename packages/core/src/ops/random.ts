@@ -1,6 +1,6 @@
-import { fromValues } from '../engine.js';
+import { checkAlloc, fromValues } from '../engine.js';
 import { Generator } from '../random/philox.js';
-import { assertShape, fmtShape, type Shape, sizeOf } from '../shape.js';
+import { assertInt, fmtShape, type Shape, sizeOf } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { toTensor } from './creation.js';
 
@@ -32,13 +32,13 @@ interface SeedOption {
 
 /** Uniform samples in [0, 1). */
 export function rand(shape: Shape, options: SeedOption = {}): Tensor {
-  assertShape('rand', shape);
+  checkAlloc('rand', shape, 'float32', undefined, true);
   return fromValues(gen(options.seed).uniform(sizeOf(shape)), shape, 'float32', 'rand');
 }
 
 /** Normal samples (mean 0, std 1 unless given). */
 export function randn(shape: Shape, options: SeedOption & { mean?: number; std?: number } = {}): Tensor {
-  assertShape('randn', shape);
+  checkAlloc('randn', shape, 'float32', undefined, true);
   return fromValues(
     gen(options.seed).normal(sizeOf(shape), options.mean ?? 0, options.std ?? 1),
     shape,
@@ -49,7 +49,7 @@ export function randn(shape: Shape, options: SeedOption & { mean?: number; std?:
 
 /** Integers uniform in [low, high). */
 export function randint(low: number, high: number, shape: Shape, options: SeedOption = {}): Tensor {
-  assertShape('randint', shape);
+  checkAlloc('randint', shape, 'int32', undefined, true);
   if (!Number.isInteger(low) || !Number.isInteger(high) || high <= low) {
     throw new RangeError(`randint: needs integers low < high, got low=${low} high=${high}`);
   }
@@ -61,7 +61,7 @@ export function truncatedNormal(
   shape: Shape,
   options: SeedOption & { mean?: number; std?: number } = {},
 ): Tensor {
-  assertShape('truncatedNormal', shape);
+  checkAlloc('truncatedNormal', shape, 'float32', undefined, true);
   const v = gen(options.seed).truncatedNormal(sizeOf(shape), options.mean ?? 0, options.std ?? 1);
   return fromValues(v, shape, 'float32', 'truncatedNormal');
 }
@@ -72,7 +72,7 @@ export function bernoulli(p: Tensor | number, options: SeedOption & { shape?: Sh
   if (typeof p === 'number') {
     if (!(p >= 0 && p <= 1)) throw new RangeError(`bernoulli: p must be in [0, 1], got ${p}`);
     const shape = options.shape ?? [];
-    assertShape('bernoulli', shape);
+    checkAlloc('bernoulli', shape, 'bool', undefined, true);
     return fromValues(g.bernoulli(p, sizeOf(shape)), shape, 'bool', 'bernoulli');
   }
   const probs = toTensor(p).dataSync();
@@ -86,6 +86,7 @@ export function bernoulli(p: Tensor | number, options: SeedOption & { shape?: Sh
 
 /** @internal a float32 keep-mask for dropout. */
 export function bernoulliMask(shape: Shape, keep: number, seed: Seed | undefined): Tensor {
+  checkAlloc('dropout', shape, 'float32', undefined, true);
   const bits = gen(seed).bernoulli(keep, sizeOf(shape));
   return fromValues(Float32Array.from(bits), shape, 'float32', 'dropout');
 }
@@ -94,6 +95,7 @@ export function bernoulliMask(shape: Shape, keep: number, seed: Seed | undefined
 export function permutation(n: number, options: SeedOption = {}): Tensor {
   if (!Number.isInteger(n) || n < 0)
     throw new RangeError(`permutation: n must be a non-negative integer, got ${n}`);
+  checkAlloc('permutation', [n], 'int32', undefined, true);
   return fromValues(gen(options.seed).permutation(n), [n], 'int32', 'permutation');
 }
 
@@ -110,6 +112,8 @@ export function multinomial(
     throw new RangeError(`multinomial: probs must be 1-D or 2-D, got ${fmtShape(probs.shape)}`);
   const rows = probs.rank === 2 ? probs.shape[0]! : 1;
   const cols = probs.shape[probs.rank - 1]!;
+  assertInt('multinomial', 'numSamples', numSamples, 0);
+  checkAlloc('multinomial', [rows, numSamples], 'int32', undefined, true);
   const v = probs.dataSync();
   const pf = v instanceof Float32Array ? v : Float32Array.from(v);
   const out = gen(options.seed).multinomial(pf, rows, cols, numSamples, options.replacement ?? false);

@@ -7,7 +7,7 @@ import {
   stopGradient as stopGrad,
 } from '../autograd.js';
 import type { DType } from '../dtype.js';
-import { normAxes, normAxis, type Shape } from '../shape.js';
+import { fmtShape, normAxes, normAxis, type Shape } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { full } from './creation.js';
 import {
@@ -73,11 +73,32 @@ export function sum(x: Tensor, axis?: number | readonly number[], opts: ReduceOp
 export function prod(x: Tensor, axis?: number | readonly number[], opts: ReduceOptions = {}): Tensor {
   return reduce('Prod', 'prod', x, axis, opts, numeric(x));
 }
-/** Maximum over `axis` (torch.amax): ties share the gradient evenly. */
+/**
+ * The extreme of no elements is undefined (there is no identity to return, unlike sum's 0 or prod's
+ * 1): reducing an empty axis is an error, as PyTorch ("Expected reduction dim to have non-zero
+ * size"), instead of the ∓Infinity a kernel's initial value would give.
+ */
+function assertNonEmpty(op: string, x: Tensor, axis: number | readonly number[] | undefined): void {
+  if (x.size !== 0) return;
+  for (const a of normAxes(op, axis, x.rank)) {
+    if (x.shape[a] === 0) {
+      throw new RangeError(
+        axis === undefined
+          ? `${op}: cannot reduce the empty tensor of shape ${fmtShape(x.shape)} over all its axes (the ${op} of no elements is undefined); pass an axis of non-zero size`
+          : `${op}: axis ${a} of shape ${fmtShape(x.shape)} is empty (the ${op} of no elements is undefined)`,
+      );
+    }
+  }
+}
+
+/** Maximum over `axis` (torch.amax): ties share the gradient evenly. An empty reduced axis is an error. */
 export function max(x: Tensor, axis?: number | readonly number[], opts: ReduceOptions = {}): Tensor {
+  assertNonEmpty('max', x, axis);
   return reduce('Max', 'max', x, axis, opts, numeric(x));
 }
+/** Minimum over `axis` (torch.amin): ties share the gradient evenly. An empty reduced axis is an error. */
 export function min(x: Tensor, axis?: number | readonly number[], opts: ReduceOptions = {}): Tensor {
+  assertNonEmpty('min', x, axis);
   return reduce('Min', 'min', x, axis, opts, numeric(x));
 }
 export function any(x: Tensor, axis?: number | readonly number[], opts: ReduceOptions = {}): Tensor {
@@ -151,7 +172,7 @@ function argReduce(
   axis: number | undefined,
   opts: ReduceOptions,
 ): Tensor {
-  if (x.size === 0) throw new RangeError(`${op}: cannot take ${op} of an empty tensor`);
+  assertNonEmpty(op, x, axis);
   if (axis === undefined) {
     const flat = reshape(x, [x.size]);
     const out = apply(name, [numericInput(flat)], { axis: 0 }, [{ shape: [], dtype: 'int32' }])[0]!;
@@ -230,6 +251,11 @@ export function std(x: Tensor, axis?: number | readonly number[], opts: Variance
 /** log(sum(exp(x))) computed stably by subtracting the max (infinite maxima handled as PyTorch). */
 export function logSumExp(x: Tensor, axis?: number | readonly number[], opts: ReduceOptions = {}): Tensor {
   const xf = cast(x, 'float32');
+  const axes = normAxes('logSumExp', axis, x.rank);
+  if (axes.some((a) => x.shape[a] === 0)) {
+    // A sum of no exponentials is 0, so its log is −∞ (torch.logsumexp).
+    return full(reducedShape(x.shape, axes, opts.keepdims ?? false), -Infinity);
+  }
   const m = max(xf, axis, { keepdims: true });
   const safe = where(isFiniteOp(m), m, 0);
   const mc = stopGrad(safe);

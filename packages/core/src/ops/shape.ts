@@ -1,5 +1,6 @@
 import { apply, defineGrad, record } from '../autograd.js';
 import {
+  assertInt,
   assertShape,
   broadcastShapes,
   fmtShape,
@@ -232,6 +233,10 @@ export type SliceSpec =
 export function slice(x: Tensor, ...specs: SliceSpec[]): Tensor {
   if (specs.length > x.rank)
     throw new RangeError(`slice: ${specs.length} specs for a tensor of rank ${x.rank}`);
+  specs.forEach((s, i) => {
+    if (s !== null && s !== undefined && typeof s !== 'number' && !Array.isArray(s))
+      throw new TypeError(`slice: spec ${i} must be an index, null or [start, stop, step], got ${typeof s}`);
+  });
   const begin: number[] = [];
   const step: number[] = [];
   const shape: number[] = [];
@@ -251,16 +256,17 @@ export function slice(x: Tensor, ...specs: SliceSpec[]): Tensor {
     }
     const [st, sp, stp] = s ?? [];
     const k = stp ?? 1;
-    if (!Number.isInteger(k) || k === 0)
-      throw new RangeError(`slice: step must be a non-zero integer, got ${k}`);
+    if (!Number.isSafeInteger(k) || k === 0)
+      throw new RangeError(`slice: step of dim ${i} must be a non-zero integer, got ${k}`);
     // Python's slice.indices().
-    const clampIdx = (v: number | null | undefined, dflt: number, lo: number, hi: number) => {
+    const clampIdx = (v: number | null | undefined, what: string, dflt: number, lo: number, hi: number) => {
       if (v === null || v === undefined) return dflt;
+      assertInt('slice', `${what} of dim ${i}`, v);
       const w = v < 0 ? v + n : v;
       return Math.min(Math.max(w, lo), hi);
     };
-    const b = k > 0 ? clampIdx(st, 0, 0, n) : clampIdx(st, n - 1, -1, n - 1);
-    const e = k > 0 ? clampIdx(sp, n, 0, n) : clampIdx(sp, -1, -1, n - 1);
+    const b = k > 0 ? clampIdx(st, 'start', 0, 0, n) : clampIdx(st, 'start', n - 1, -1, n - 1);
+    const e = k > 0 ? clampIdx(sp, 'stop', n, 0, n) : clampIdx(sp, 'stop', -1, -1, n - 1);
     const len = k > 0 ? Math.max(0, Math.ceil((e - b) / k)) : Math.max(0, Math.ceil((b - e) / -k));
     begin.push(len > 0 ? b : 0);
     step.push(k);
@@ -335,6 +341,13 @@ export function pad(x: Tensor, pads: readonly number[], options: PadOptions = {}
     }
     if (mode === 'replicate' && x.shape[d] === 0 && (before[d]! > 0 || after[d]! > 0)) {
       throw new RangeError(`pad: cannot replicate-pad an empty dim ${d}`);
+    }
+  }
+  for (let d = 0; d < x.rank; d++) {
+    if (x.shape[d]! + before[d]! + after[d]! < 0) {
+      throw new RangeError(
+        `pad: dim ${d} of size ${x.shape[d]} padded by ${before[d]} and ${after[d]} would have a negative size (pads ${fmtShape(pads)}, input ${fmtShape(x.shape)})`,
+      );
     }
   }
   // Negative pads crop first.
@@ -451,6 +464,9 @@ export function roll(
   }
   const ss = typeof shifts === 'number' ? [shifts] : [...shifts];
   const as = typeof axis === 'number' ? [axis] : [...axis];
+  ss.forEach((s, j) => {
+    assertInt('roll', `shift ${j}`, s);
+  });
   if (ss.length !== as.length) throw new RangeError(`roll: ${ss.length} shifts for ${as.length} axes`);
   let y = x;
   as.forEach((ax, j) => {
@@ -466,6 +482,7 @@ export function roll(
 }
 
 function band(x: Tensor, k: number, lower: boolean): Tensor {
+  assertInt(lower ? 'tril' : 'triu', 'diagonal offset k', k);
   if (x.rank < 2)
     throw new RangeError(`${lower ? 'tril' : 'triu'}: needs a tensor of rank ≥ 2, got ${fmtShape(x.shape)}`);
   const [n, m] = [x.shape[x.rank - 2]!, x.shape[x.rank - 1]!];

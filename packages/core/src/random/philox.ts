@@ -190,7 +190,14 @@ function checkCount(op: string, n: number): void {
   if (!Number.isSafeInteger(n) || n < 0) {
     throw new RangeError(`${op}: sample count must be a non-negative integer, got ${n}`);
   }
+  // Samples go into one typed array; beyond its length limit, fail before drawing anything.
+  if (n > MAX_SAMPLES) {
+    throw new RangeError(`${op}: ${n} samples are more than one typed array holds (${MAX_SAMPLES})`);
+  }
 }
+
+/** The longest typed array JavaScript engines make (2^32 elements; engine.ts's HOST_MAX_ELEMENTS). */
+const MAX_SAMPLES = 2 ** 32;
 
 /**
  * A seeded, counter-based random stream (Philox4x32-10). Same seed, same calls → same numbers on
@@ -276,7 +283,8 @@ export class Generator {
   normal(n: number, mean = 0, std = 1): Float32Array {
     checkCount('normal', n);
     checkMeanStd('normal', mean, std);
-    const pairs = (n + 1) >>> 1;
+    // Not `>>> 1`: that wraps above 2^32 (randn([1e6, 1e6]) drew gigabytes before failing).
+    const pairs = Math.ceil(n / 2);
     const words = this.bits(2 * pairs);
     const out = new Float32Array(n);
     for (let p = 0; p < pairs; p++) {
