@@ -4,7 +4,9 @@ import {
   decodeSafetensors,
   encodeSafetensors,
   entryToTypedArray,
+  SAFETENSORS_MAX_HEADER_BYTES,
   type SafetensorsEntry,
+  SafetensorsError,
   typedArrayToEntry,
 } from '../src/io/safetensors.js';
 
@@ -338,5 +340,145 @@ describe('corrupt files: each problem gets its own error', () => {
     const { tensors } = decodeSafetensors(file(header, f32Bytes([1, 2, 3, 4])));
     expect(Array.from(entryToTypedArray(tensors.w!).values)).toEqual([1, 2, 3, 4]);
     expect(entryToTypedArray(tensors.e2!).values.length).toBe(0);
+  });
+});
+
+describe('hostile headers (issue 18): bounded, typed errors, never a raw crash', () => {
+  /** The error a call throws (or null), so a test can check its class and message together. */
+  function thrown(f: () => unknown): Error | null {
+    try {
+      f();
+    } catch (e) {
+      return e as Error;
+    }
+    return null;
+  }
+  const nested = (depth: number) => `${'['.repeat(depth)}1${']'.repeat(depth)}`;
+
+  it('shapes nested 2 to 100,000 deep are refused with a SafetensorsError (the 10,000-deep one overflowed the stack)', () => {
+    for (const depth of [2, 3, 126, 127, 128, 129, 1000, 10_000, 100_000]) {
+      const h = `{"w":{"dtype":"F32","shape":${nested(depth)},"data_offsets":[0,4]}}`;
+      const e = thrown(() => decodeSafetensors(file(h, new Uint8Array(4))));
+      expect(e, `depth ${depth}`).toBeInstanceOf(SafetensorsError);
+      expect(e!.message, `depth ${depth}`).toMatch(/^safetensors: /);
+      // Messages stay short whatever the file holds.
+      expect(e!.message.length, `depth ${depth}`).toBeLessThan(400);
+    }
+    // Nesting in a part of the entry the reader ignores is capped the same way: 128 levels in all
+    // (serde_json's limit), so 2 objects + 126 arrays pass and 2 + 127 do not.
+    const ok = `{"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4],"x":${nested(126)}}}`;
+    expect(decodeSafetensors(file(ok, new Uint8Array(4))).tensors.w!.shape).toEqual([1]);
+    const over = `{"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4],"x":${nested(127)}}}`;
+    expect(() => decodeSafetensors(file(over, new Uint8Array(4)))).toThrow(/nesting deeper than 128/);
+  });
+
+  it('every name Object.prototype carries, __proto__ aside, is an ordinary tensor name', () => {
+    const names = Object.getOwnPropertyNames(Object.prototype).filter((n) => n !== '__proto__');
+    expect(names.length).toBeGreaterThan(5);
+    const header: Record<string, unknown> = {};
+    names.forEach((n, k) => {
+      header[n] = { dtype: 'U8', shape: [1], data_offsets: [k, k + 1] };
+    });
+    const data = Uint8Array.from(names, (_, k) => k);
+    const { tensors } = decodeSafetensors(file(header, data));
+    expect(Object.keys(tensors).sort()).toEqual([...names].sort());
+    names.forEach((n, k) => {
+      expect(Array.from(tensors[n]!.data), n).toEqual([k]);
+    });
+    expect(Object.getPrototypeOf(tensors)).toBeNull();
+  });
+
+  it('a tensor named __proto__ is refused (it vanished and re-prototyped the result)', () => {
+    const e0 = { dtype: 'F32', shape: [1], data_offsets: [0, 4] };
+    const h = `{"__proto__":${JSON.stringify(e0)}}`;
+    const e = thrown(() => decodeSafetensors(file(h, new Uint8Array(4))));
+    expect(e).toBeInstanceOf(SafetensorsError);
+    expect(e!.message).toMatch(/safetensors: a tensor is named "__proto__"/);
+    expect(() => decodeSafetensors(file('{"__metadata__":{"__proto__":"x"}}'))).toThrow(SafetensorsError);
+    const entries = Object.create(null) as Record<string, SafetensorsEntry>;
+    Object.defineProperty(entries, '__proto__', {
+      value: { dtype: 'F32', shape: [1], data: new Uint8Array(4) },
+      enumerable: true,
+    });
+    expect(() => encodeSafetensors(entries)).toThrow(/"__proto__" cannot name a tensor/);
+  });
+
+  it('a name (or any key) given twice is refused, wherever it is (the last one used to win)', () => {
+    const e = (o: number) => `{"dtype":"U8","shape":[1],"data_offsets":[${o},${o + 1}]}`;
+    // The duplicate at each position of a 4-entry header, and inside an entry and the metadata.
+    for (let k = 1; k < 4; k++) {
+      const names = ['a', 'b', 'c', 'd'];
+      names[k] = names[k - 1]!;
+      const h = `{${names.map((n, j) => `"${n}":${e(j)}`).join(',')}}`;
+      expect(thrown(() => decodeSafetensors(file(h, new Uint8Array(4))))?.message, h).toMatch(
+        new RegExp(`safetensors: the header names tensor "${names[k]}" twice`),
+      );
+    }
+    expect(() =>
+      decodeSafetensors(file('{"w":{"dtype":"U8","dtype":"F32","shape":[1],"data_offsets":[0,1]}}')),
+    ).toThrow('safetensors: key "dtype" appears twice in one object of the header');
+    expect(() => decodeSafetensors(file('{"__metadata__":{"a":"1","a":"2"}}'))).toThrow(
+      /key "a" appears twice/,
+    );
+    // Escapes are decoded before comparing: "a" and "\u0061" are the same key.
+    expect(() => decodeSafetensors(file(`{"a":${e(0)},"\\u0061":${e(1)}}`, new Uint8Array(2)))).toThrow(
+      /names tensor "a" twice/,
+    );
+  });
+
+  it('header length over the 100 MB cap of the reference reader (without reading it)', () => {
+    const big = new Uint8Array(8 + SAFETENSORS_MAX_HEADER_BYTES + 8);
+    big.set(u64le(SAFETENSORS_MAX_HEADER_BYTES + 8));
+    expect(() => decodeSafetensors(big)).toThrow(/header length 100000008 is over the 100000000-byte limit/);
+  });
+
+  it('dims whose product overflows 2^53 bytes, non-integer and huge dims, and non-number offsets', () => {
+    const w = (shape: string, offsets = '[0,4]') =>
+      file(`{"w":{"dtype":"F32","shape":${shape},"data_offsets":${offsets}}}`, new Uint8Array(4));
+    expect(() => decodeSafetensors(w('[4294967296,4294967296]'))).toThrow(/more than any file can hold/);
+    expect(() => decodeSafetensors(w('[9007199254740993]'))).toThrow(
+      /shape must be an array of non-negative integers/,
+    );
+    for (const bad of ['[1.5]', '[1e400]', '["1"]', '[true]', '[null]', '{"0":1}', '1', '[-0.5]']) {
+      expect(
+        thrown(() => decodeSafetensors(w(bad))),
+        bad,
+      ).toBeInstanceOf(SafetensorsError);
+    }
+    for (const bad of ['["0","4"]', '[0,4,8]', '[0]', '[0,1e400]', '[-4,0]', 'null']) {
+      expect(
+        thrown(() => decodeSafetensors(w('[1]', bad))),
+        bad,
+      ).toBeInstanceOf(SafetensorsError);
+    }
+  });
+
+  it('invalid JSON is refused like JSON.parse refuses it (a generated set of near-misses)', () => {
+    const valid = '{"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"__metadata__":{"k":"v\\n\\u00e9"}}';
+    expect(decodeSafetensors(file(valid, new Uint8Array(4))).metadata.k).toBe('v\né');
+    // Every single-character deletion and every replacement by a JSON-significant character: our
+    // parser must accept exactly when JSON.parse accepts (and the rest of the checks then decide).
+    let agreed = 0;
+    for (let k = 0; k < valid.length; k++) {
+      for (const rep of ['', '"', '{', '}', '[', ']', ',', ':', '\\', '0', '-', 'e', ' ', '\u0001']) {
+        const text = valid.slice(0, k) + rep + valid.slice(k + 1);
+        let jsonOk = true;
+        try {
+          JSON.parse(text);
+        } catch {
+          jsonOk = false;
+        }
+        const e = thrown(() => decodeSafetensors(file(text, new Uint8Array(4))));
+        const ourJsonOk = !(e?.message.startsWith('safetensors: header is not valid JSON') ?? false);
+        if (ourJsonOk !== jsonOk && !/twice/.test(e?.message ?? '')) {
+          throw new Error(
+            `${JSON.stringify(text)}: JSON.parse ${jsonOk} but we ${ourJsonOk} (${e?.message})`,
+          );
+        }
+        if (e) expect(e).toBeInstanceOf(SafetensorsError);
+        agreed++;
+      }
+    }
+    expect(agreed).toBe(valid.length * 14);
   });
 });

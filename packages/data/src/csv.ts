@@ -60,6 +60,16 @@ function checkChar(name: string, c: string): void {
   }
 }
 
+/** Line breaks (LF, CRLF or a lone CR) in `text[from, to)`. */
+function countLineBreaks(text: string, from: number, to: number): number {
+  let lines = 0;
+  for (let k = from; k < to; k++) {
+    const c = text.charCodeAt(k);
+    if (c === 10 || (c === 13 && text.charCodeAt(k + 1) !== 10)) lines++;
+  }
+  return lines;
+}
+
 function tokenize(text: string, delimiter: string, quote: string): RawRecord[] {
   checkChar('delimiter', delimiter);
   checkChar('quote', quote);
@@ -80,23 +90,24 @@ function tokenize(text: string, delimiter: string, quote: string): RawRecord[] {
       wasQuoted = true;
       const openLine = line;
       i++;
+      // Copy the runs between quotes with slices (linear; building the value a character at a
+      // time made long quoted fields slow), counting the line breaks inside for messages.
+      const parts: string[] = [];
       for (;;) {
-        if (i >= n)
+        const close = text.indexOf(quote, i);
+        if (close < 0)
           throw new CsvError(`parseCsv: a quoted field opened on line ${openLine} is never closed`, openLine);
-        const ch = text[i]!;
-        if (ch === quote) {
-          if (text[i + 1] === quote) {
-            value += quote;
-            i += 2;
-            continue;
-          }
-          i++;
-          break;
+        line += countLineBreaks(text, i, close);
+        parts.push(text.slice(i, close));
+        if (text[close + 1] === quote) {
+          parts.push(quote);
+          i = close + 2;
+          continue;
         }
-        if (ch === '\n' || (ch === '\r' && text[i + 1] !== '\n')) line++;
-        value += ch;
-        i++;
+        i = close + 1;
+        break;
       }
+      value = parts.length === 1 ? parts[0]! : parts.join('');
       if (i < n && text[i] !== delimiter && text[i] !== '\n' && text[i] !== '\r') {
         throw new CsvError(
           `parseCsv: line ${line}: unexpected ${JSON.stringify(text[i])} after a closing quote (a quote inside a quoted field is written "")`,
@@ -137,15 +148,80 @@ export function parseCsvRecords(text: string, options: CsvParseOptions = {}): st
   return tokenize(text, options.delimiter ?? ',', options.quote ?? '"').map((r) => r.fields);
 }
 
-const INT = /^[+-]?\d+$/;
-const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$|^[+-]?(Infinity|inf)$/i;
-const BOOL = /^(true|false)$/i;
+// Hand-written scanners rather than regular expressions: the former NUMBER pattern
+// (`\d+\.?\d*` with nothing between the two digit runs) backtracked quadratically on a long run of
+// digits that did not match in the end (a 64,000-digit cell took 9 s). Each scanner is one pass.
+
+/** Digits 0-9 starting at `i`; returns the index after them. */
+function skipDigits(s: string, i: number): number {
+  while (i < s.length) {
+    const c = s.charCodeAt(i);
+    if (c < 48 || c > 57) break;
+    i++;
+  }
+  return i;
+}
+
+function signEnd(s: string): number {
+  return s[0] === '+' || s[0] === '-' ? 1 : 0;
+}
+
+/** `[+-]?\d+`, the whole string. */
+function isInt(s: string): boolean {
+  const start = signEnd(s);
+  return s.length > start && skipDigits(s, start) === s.length;
+}
+
+/** `[+-]?(Infinity|inf)`, any case. */
+function isInfinity(s: string): boolean {
+  const rest = s.length - signEnd(s);
+  if (rest !== 3 && rest !== 8) return false; // checked before slicing, so a long cell costs nothing
+  const word = s.slice(s.length - rest).toLowerCase();
+  return word === 'inf' || word === 'infinity';
+}
+
+/** `[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?` or an infinity, the whole string. */
+function isNumber(s: string): boolean {
+  if (isInfinity(s)) return true;
+  let i = signEnd(s);
+  const intEnd = skipDigits(s, i);
+  let digits = intEnd - i;
+  i = intEnd;
+  if (s[i] === '.') {
+    const fracEnd = skipDigits(s, i + 1);
+    digits += fracEnd - i - 1;
+    i = fracEnd;
+  }
+  if (digits === 0) return false;
+  if (s[i] === 'e' || s[i] === 'E') {
+    i++;
+    if (s[i] === '+' || s[i] === '-') i++;
+    const expEnd = skipDigits(s, i);
+    if (expEnd === i) return false;
+    i = expEnd;
+  }
+  return i === s.length;
+}
+
+function isBool(s: string): boolean {
+  if (s.length !== 4 && s.length !== 5) return false;
+  const w = s.toLowerCase();
+  return w === 'true' || w === 'false';
+}
+
+/** At most 80 characters of a cell or list, quoted, for error messages. */
+function clip(s: string): string {
+  return (
+    JSON.stringify(s.length > 80 ? `${s.slice(0, 80)}…` : s) +
+    (s.length > 80 ? ` (${s.length} characters)` : '')
+  );
+}
 
 function inferType(values: string[]): CsvColumnType {
   if (values.length === 0) return 'string';
-  if (values.every((v) => BOOL.test(v.trim()))) return 'boolean';
-  if (values.every((v) => INT.test(v.trim()))) return 'int';
-  if (values.every((v) => NUMBER.test(v.trim()))) return 'number';
+  if (values.every((v) => isBool(v.trim()))) return 'boolean';
+  if (values.every((v) => isInt(v.trim()))) return 'int';
+  if (values.every((v) => isNumber(v.trim()))) return 'number';
   return 'string';
 }
 
@@ -155,16 +231,28 @@ function convert(raw: string, type: CsvColumnType): CsvValue | undefined {
     case 'string':
       return raw;
     case 'boolean':
-      return BOOL.test(v) ? v.toLowerCase() === 'true' : undefined;
+      return isBool(v) ? v.toLowerCase() === 'true' : undefined;
     case 'int':
-      return INT.test(v) ? Number(v) : undefined;
+      return isInt(v) ? Number(v) : undefined;
     case 'number':
-      if (!NUMBER.test(v)) return undefined;
-      return /inf/i.test(v)
+      if (!isNumber(v)) return undefined;
+      return isInfinity(v)
         ? v.startsWith('-')
           ? Number.NEGATIVE_INFINITY
           : Number.POSITIVE_INFINITY
         : Number(v);
+  }
+}
+
+/**
+ * `row[name] = value`, except that a column named `__proto__` becomes an own property instead of
+ * replacing the row's prototype (the header comes from the file).
+ */
+function setField(row: CsvRow, name: string, value: CsvValue): void {
+  if (name === '__proto__') {
+    Object.defineProperty(row, name, { value, enumerable: true, writable: true, configurable: true });
+  } else {
+    row[name] = value;
   }
 }
 
@@ -207,23 +295,27 @@ export function parseCsv(text: string, options: CsvOptions = {}): CsvTable {
   }
   const seen = new Set<string>();
   for (const c of columns) {
-    if (seen.has(c)) throw new CsvError(`parseCsv: duplicate column name ${JSON.stringify(c)}`, 1);
+    if (seen.has(c)) throw new CsvError(`parseCsv: duplicate column name ${clip(c)}`, 1);
     seen.add(c);
   }
   const width = columns.length;
   for (const r of records) {
     if (r.fields.length !== width) {
       throw new CsvError(
-        `parseCsv: line ${r.line} has ${r.fields.length} fields but there are ${width} columns (${columns.join(', ')})`,
+        `parseCsv: line ${r.line} has ${r.fields.length} fields but there are ${width} columns (${clip(columns.join(', '))})`,
         r.line,
       );
     }
   }
   const isMissing = (r: RawRecord, k: number) => !r.quoted[k] && missing.has(r.fields[k]!);
   const types = columns.map((name, k): CsvColumnType => {
+    const byName = options.types as Readonly<Record<string, CsvColumnType>> | undefined;
+    // Own keys only: a column named "constructor" must not find Object.prototype.constructor.
     const given = Array.isArray(options.types)
       ? (options.types as readonly CsvColumnType[])[k]
-      : (options.types as Readonly<Record<string, CsvColumnType>> | undefined)?.[name];
+      : byName && Object.hasOwn(byName, name)
+        ? byName[name]
+        : undefined;
     if (given) return given;
     return inferType(records.filter((r) => !isMissing(r, k)).map((r) => r.fields[k]!));
   });
@@ -231,20 +323,21 @@ export function parseCsv(text: string, options: CsvOptions = {}): CsvTable {
     const row: CsvRow = {};
     columns.forEach((name, k) => {
       if (isMissing(r, k)) {
-        row[name] = null;
+        setField(row, name, null);
         return;
       }
       const v = convert(r.fields[k]!, types[k]!);
       if (v === undefined) {
         throw new CsvError(
-          `parseCsv: line ${r.line}, column ${JSON.stringify(name)}: ${JSON.stringify(r.fields[k])} is not a valid ${types[k]}`,
+          `parseCsv: line ${r.line}, column ${clip(name)}: ${clip(r.fields[k]!)} is not a valid ${types[k]}`,
           r.line,
         );
       }
-      row[name] = v;
+      setField(row, name, v);
     });
     return row;
   });
+  let index: Map<string, number> | undefined;
   return {
     columns,
     types,
@@ -255,8 +348,10 @@ export function parseCsv(text: string, options: CsvOptions = {}): CsvTable {
       return rows.map((r) => r[name]!);
     },
     toFloat32(names = columns) {
+      // A Map, not columns.indexOf per name: that was quadratic in the number of columns.
+      index ??= new Map(columns.map((c, k) => [c, k]));
       for (const name of names) {
-        const k = columns.indexOf(name);
+        const k = index.get(name) ?? -1;
         if (k < 0) throw new RangeError(`CsvTable.toFloat32: no column ${JSON.stringify(name)}`);
         if (types[k] === 'string') {
           throw new TypeError(

@@ -37,12 +37,15 @@ export {
   type TensorTree,
   zip,
 } from './dataset.js';
+export * from './elastic.js';
 export {
   decodeIdx,
+  IDX_DEFAULT_MAX_BYTES,
   type IdxArray,
   type IdxData,
   IdxError,
   type IdxErrorCode,
+  type IdxOptions,
   type IdxType,
   isGzip,
   parseIdx,

@@ -146,6 +146,10 @@ export function encodeSafetensors(
     const where = `encodeSafetensors: tensor "${name}"`;
     if (name === METADATA_KEY)
       throw new Error(`encodeSafetensors: "${METADATA_KEY}" is reserved for metadata`);
+    if (name === '__proto__')
+      throw new Error(
+        'encodeSafetensors: "__proto__" cannot name a tensor (readers would re-prototype objects)',
+      );
     const e = entries[name]!;
     if (!isDType(e.dtype))
       throw new Error(`${where} has unknown dtype ${String(e.dtype)} (supported: ${SUPPORTED})`);
@@ -193,25 +197,319 @@ export function encodeSafetensors(
 }
 
 /**
+ * A malformed safetensors file (or a value that does not fit Myelin's dtypes). The message starts
+ * with `safetensors:` and names the problem; `name` is `'SafetensorsError'`.
+ */
+export class SafetensorsError extends Error {
+  override readonly name = 'SafetensorsError';
+}
+
+/** The reference reader's cap on the header (safetensors `MAX_HEADER_SIZE`, 100 MB). */
+export const SAFETENSORS_MAX_HEADER_BYTES = 100_000_000;
+
+/** JSON nesting deeper than this is refused; serde_json, which the reference reader uses, stops at 128. */
+const MAX_JSON_DEPTH = 128;
+
+/** A JSON value as the header parser returns it: objects are Maps, so `__proto__` is just a key. */
+type Json = null | boolean | number | string | Json[] | JsonObject;
+type JsonObject = Map<string, Json>;
+
+/** At most `max` characters of a string, for error messages (names and values come from the file). */
+function clip(s: string, max = 120): string {
+  return s.length > max ? `${s.slice(0, max)}… (${s.length} characters)` : s;
+}
+
+/** A quoted, clipped name for error messages. */
+function q(name: string): string {
+  return JSON.stringify(clip(name));
+}
+
+/**
+ * A short rendering of a header value for an error message: bounded in length and depth, so a
+ * hostile value (a shape nested 10,000 deep, a million-element array) cannot blow the stack or
+ * the message up.
+ */
+function preview(v: Json | undefined, budget = 80, depth = 0): string {
+  if (v === undefined) return 'nothing';
+  if (v === null || typeof v === 'boolean' || typeof v === 'number') return String(v);
+  if (typeof v === 'string') return JSON.stringify(clip(v, budget));
+  if (depth >= 3) return Array.isArray(v) ? '[…]' : '{…}';
+  const parts: string[] = [];
+  let used = 0;
+  // Entries are visited lazily: a million-element array costs no more than a short one.
+  const items: Iterable<[string | null, Json]> = Array.isArray(v)
+    ? (function* () {
+        for (const x of v) yield [null, x] as [null, Json];
+      })()
+    : v.entries();
+  for (const [k, x] of items) {
+    if (used > budget) {
+      parts.push('…');
+      break;
+    }
+    const p = (k === null ? '' : `${JSON.stringify(clip(k, 20))}:`) + preview(x, budget - used, depth + 1);
+    parts.push(p);
+    used += p.length + 1;
+  }
+  return Array.isArray(v) ? `[${parts.join(',')}]` : `{${parts.join(',')}}`;
+}
+
+/**
+ * A strict JSON parser for the header (RFC 8259). `JSON.parse` would do, except that it silently
+ * keeps the last of two equal keys and turns a `"__proto__"` key into a prototype; this one
+ * refuses duplicate keys, keeps every key as data (objects are Maps), and refuses nesting deeper
+ * than serde_json's 128, so a hostile header cannot exhaust the stack. Linear in the text.
+ */
+function parseHeaderJson(text: string): Json {
+  const p = new HeaderParser(text);
+  const root = p.value(0);
+  p.ws();
+  if (p.i < text.length) p.fail(`unexpected ${JSON.stringify(text[p.i])} after the value`);
+  return root;
+}
+
+/** Parser state and steps: methods over one cursor (closures over a shared index ran slower). */
+class HeaderParser {
+  i = 0;
+  constructor(readonly text: string) {}
+
+  fail(what: string): never {
+    throw new SafetensorsError(`safetensors: header is not valid JSON (${what} at character ${this.i})`);
+  }
+
+  ws(): void {
+    const t = this.text;
+    let i = this.i;
+    for (;;) {
+      const c = t.charCodeAt(i);
+      if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) i++;
+      else break;
+    }
+    this.i = i;
+  }
+
+  str(): string {
+    const t = this.text;
+    let i = this.i + 1; // after the opening quote
+    let out = '';
+    let from = i;
+    for (;;) {
+      if (i >= t.length) {
+        this.i = i;
+        this.fail('unterminated string');
+      }
+      const c = t.charCodeAt(i);
+      if (c === 0x22) {
+        this.i = i + 1;
+        return out + t.slice(from, i);
+      }
+      if (c < 0x20) {
+        this.i = i;
+        this.fail('control character in a string');
+      }
+      if (c !== 0x5c) {
+        i++;
+        continue;
+      }
+      out += t.slice(from, i);
+      const e = t[i + 1];
+      const simple = e === undefined ? undefined : ESCAPES[e];
+      if (simple !== undefined) {
+        out += simple;
+        i += 2;
+      } else if (e === 'u' && /^[0-9a-fA-F]{4}$/.test(t.slice(i + 2, i + 6))) {
+        out += String.fromCharCode(Number.parseInt(t.slice(i + 2, i + 6), 16));
+        i += 6;
+      } else {
+        this.i = i;
+        this.fail('bad escape in a string');
+      }
+      from = i;
+    }
+  }
+
+  /** Digits 0-9 from the current position; returns how many. */
+  digits(): number {
+    const t = this.text;
+    const s = this.i;
+    let i = s;
+    for (;;) {
+      const c = t.charCodeAt(i);
+      if (c >= 0x30 && c <= 0x39) i++;
+      else break;
+    }
+    this.i = i;
+    return i - s;
+  }
+
+  num(): number {
+    const t = this.text;
+    const start = this.i;
+    if (t.charCodeAt(this.i) === 0x2d) this.i++; // -
+    if (t.charCodeAt(this.i) === 0x30)
+      this.i++; // a leading 0 stands alone
+    else if (this.digits() === 0) this.fail('bad number');
+    if (t.charCodeAt(this.i) === 0x2e) {
+      this.i++;
+      if (this.digits() === 0) this.fail('bad number');
+    }
+    const e = t.charCodeAt(this.i);
+    if (e === 0x65 || e === 0x45) {
+      this.i++;
+      const sign = t.charCodeAt(this.i);
+      if (sign === 0x2b || sign === 0x2d) this.i++;
+      if (this.digits() === 0) this.fail('bad number');
+    }
+    return Number(t.slice(start, this.i));
+  }
+
+  value(depth: number): Json {
+    this.ws();
+    const t = this.text;
+    const c = t.charCodeAt(this.i);
+    if (c === 0x7b) return this.object(depth);
+    if (c === 0x5b) return this.array(depth);
+    if (c === 0x22) return this.str();
+    if (c === 0x2d || (c >= 0x30 && c <= 0x39)) return this.num();
+    for (const [word, v] of LITERALS) {
+      if (t.startsWith(word, this.i)) {
+        this.i += word.length;
+        return v;
+      }
+    }
+    return this.fail(this.i >= t.length ? 'unexpected end' : `unexpected ${JSON.stringify(t[this.i])}`);
+  }
+
+  /** After `[` or `{`: one more level, or a clean error past the cap. */
+  open(depth: number): void {
+    if (depth >= MAX_JSON_DEPTH) this.fail(`nesting deeper than ${MAX_JSON_DEPTH}`);
+    this.i++;
+    this.ws();
+  }
+
+  /** After an element: true to go on (a comma), false at the closing bracket. */
+  next(close: number): boolean {
+    this.ws();
+    const c = this.text.charCodeAt(this.i);
+    this.i++;
+    if (c === 0x2c) return true;
+    if (c === close) return false;
+    this.i--;
+    return this.fail(`expected ',' or '${String.fromCharCode(close)}'`);
+  }
+
+  array(depth: number): Json[] {
+    this.open(depth);
+    const arr: Json[] = [];
+    if (this.text.charCodeAt(this.i) === 0x5d) {
+      this.i++;
+      return arr;
+    }
+    do arr.push(this.value(depth + 1));
+    while (this.next(0x5d));
+    return arr;
+  }
+
+  object(depth: number): JsonObject {
+    this.open(depth);
+    const obj: JsonObject = new Map();
+    if (this.text.charCodeAt(this.i) === 0x7d) {
+      this.i++;
+      return obj;
+    }
+    do {
+      this.ws();
+      if (this.text.charCodeAt(this.i) !== 0x22) this.fail('expected a string key');
+      const key = this.str();
+      this.ws();
+      if (this.text.charCodeAt(this.i) !== 0x3a) this.fail("expected ':'");
+      this.i++;
+      const v = this.value(depth + 1);
+      if (obj.has(key)) {
+        throw new SafetensorsError(
+          depth === 0
+            ? `safetensors: the header names tensor ${q(key)} twice (a name must appear once)`
+            : `safetensors: key ${q(key)} appears twice in one object of the header`,
+        );
+      }
+      obj.set(key, v);
+    } while (this.next(0x7d));
+    return obj;
+  }
+}
+
+const ESCAPES: Record<string, string> = {
+  '"': '"',
+  '\\': '\\',
+  '/': '/',
+  b: '\b',
+  f: '\f',
+  n: '\n',
+  r: '\r',
+  t: '\t',
+};
+const LITERALS: [string, Json][] = [
+  ['true', true],
+  ['false', false],
+  ['null', null],
+];
+
+const isObject = (v: Json | undefined): v is JsonObject => v instanceof Map;
+
+/**
+ * Elements of a shape read from a file: each dim a safe non-negative integer and their product
+ * (times the element size) a safe integer, so byte counts are exact.
+ */
+function checkFileShape(where: string, shape: Json | undefined, dtype: SafetensorsDType): number[] {
+  if (
+    !Array.isArray(shape) ||
+    !shape.every((d) => typeof d === 'number' && Number.isSafeInteger(d) && d >= 0)
+  ) {
+    throw new SafetensorsError(
+      `${where}: shape must be an array of non-negative integers, got ${preview(shape)}`,
+    );
+  }
+  const dims = shape as number[];
+  let n = BYTES[dtype];
+  for (const d of dims) n *= d;
+  if (!Number.isSafeInteger(n)) {
+    throw new SafetensorsError(
+      `${where}: shape ${preview(shape)} of ${dtype} would need ${n} bytes, more than any file can hold (2^53)`,
+    );
+  }
+  return dims;
+}
+
+/**
  * Parse a safetensors file. Tensor `data` are views into `bytes` (no copy); convert them with
  * `entryToTypedArray`. Entries may appear in any order in the header; the data section must be
- * covered exactly once, as the reference reader requires. Every malformation throws an `Error`
- * whose message starts with `safetensors:` and names the problem.
+ * covered exactly once, as the reference reader requires. Every malformation throws a
+ * `SafetensorsError` whose message starts with `safetensors:` and names the problem: a header
+ * longer than the file or than 100 MB (the reference's cap), JSON that is invalid, nested deeper
+ * than 128 or names a key twice, unknown dtypes, shapes that are not lists of non-negative
+ * integers or disagree with their offsets, offsets out of range, overlapping or leaving holes.
+ * A tensor may not be named `__proto__` (no plain JavaScript object can hold that key). The
+ * returned records have no prototype, so names such as `constructor` are ordinary keys.
  */
 export function decodeSafetensors(bytes: Uint8Array): {
   tensors: Record<string, SafetensorsEntry>;
   metadata: Record<string, string>;
 } {
   if (bytes.length < 8) {
-    throw new Error(
+    throw new SafetensorsError(
       `safetensors: file is ${bytes.length} bytes, shorter than the 8-byte header length that starts every file`,
     );
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerLen = view.getUint32(0, true) + view.getUint32(4, true) * 4294967296;
   if (headerLen > bytes.length - 8) {
-    throw new Error(
+    throw new SafetensorsError(
       `safetensors: header length ${headerLen} runs past the end of the file (${bytes.length} bytes, so at most ${bytes.length - 8} header bytes)`,
+    );
+  }
+  if (headerLen > SAFETENSORS_MAX_HEADER_BYTES) {
+    throw new SafetensorsError(
+      `safetensors: header length ${headerLen} is over the ${SAFETENSORS_MAX_HEADER_BYTES}-byte limit of the format's reference reader`,
     );
   }
 
@@ -219,74 +517,72 @@ export function decodeSafetensors(bytes: Uint8Array): {
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + headerLen));
   } catch {
-    throw new Error(`safetensors: the ${headerLen}-byte header is not valid UTF-8`);
+    throw new SafetensorsError(`safetensors: the ${headerLen}-byte header is not valid UTF-8`);
   }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (err) {
-    throw new Error(`safetensors: header is not valid JSON (${(err as Error).message})`);
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw new Error('safetensors: header must be a JSON object mapping tensor names to entries');
+  const parsed = parseHeaderJson(text);
+  if (!isObject(parsed)) {
+    throw new SafetensorsError('safetensors: header must be a JSON object mapping tensor names to entries');
   }
 
   const dataStart = 8 + headerLen;
   const dataLen = bytes.length - dataStart;
-  const tensors: Record<string, SafetensorsEntry> = {};
-  const metadata: Record<string, string> = {};
+  const tensors: Record<string, SafetensorsEntry> = Object.create(null);
+  const metadata: Record<string, string> = Object.create(null);
   const spans: { name: string; begin: number; end: number }[] = [];
 
-  for (const [name, raw] of Object.entries(parsed as Record<string, unknown>)) {
+  for (const [name, raw] of parsed) {
+    if (name === '__proto__') {
+      throw new SafetensorsError(
+        'safetensors: a tensor is named "__proto__", which Myelin refuses (it would re-prototype plain JavaScript objects such as state dicts)',
+      );
+    }
     if (name === METADATA_KEY) {
-      if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-        throw new Error(`safetensors: "${METADATA_KEY}" must be an object of strings`);
+      if (!isObject(raw)) {
+        throw new SafetensorsError(`safetensors: "${METADATA_KEY}" must be an object of strings`);
       }
-      for (const [k, v] of Object.entries(raw as Record<string, unknown>)) {
+      for (const [k, v] of raw) {
         if (typeof v !== 'string') {
-          throw new Error(`safetensors: metadata "${k}" must be a string, got ${JSON.stringify(v)}`);
+          throw new SafetensorsError(`safetensors: metadata ${q(k)} must be a string, got ${preview(v)}`);
         }
+        if (k === '__proto__') throw new SafetensorsError('safetensors: metadata key "__proto__" is refused');
         metadata[k] = v;
       }
       continue;
     }
-    const where = `safetensors: tensor "${name}"`;
-    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-      throw new Error(`${where}: entry must be an object with dtype, shape and data_offsets`);
+    const where = `safetensors: tensor ${q(name)}`;
+    if (!isObject(raw)) {
+      throw new SafetensorsError(`${where}: entry must be an object with dtype, shape and data_offsets`);
     }
-    const { dtype, shape, data_offsets: offsets } = raw as Record<string, unknown>;
+    const dtype = raw.get('dtype');
+    const offsets = raw.get('data_offsets');
     if (!isDType(dtype)) {
-      throw new Error(`${where} has unknown dtype ${JSON.stringify(dtype)} (supported: ${SUPPORTED})`);
+      throw new SafetensorsError(`${where} has unknown dtype ${preview(dtype)} (supported: ${SUPPORTED})`);
     }
-    checkShape(where, shape);
+    const shape = checkFileShape(where, raw.get('shape'), dtype);
     if (
       !Array.isArray(offsets) ||
       offsets.length !== 2 ||
-      !offsets.every((o) => Number.isSafeInteger(o) && o >= 0) ||
-      offsets[0] > offsets[1]
+      !offsets.every((o) => typeof o === 'number' && Number.isSafeInteger(o) && o >= 0) ||
+      (offsets[0] as number) > (offsets[1] as number)
     ) {
-      throw new Error(
-        `${where}: data_offsets must be [begin, end] with 0 <= begin <= end, got ${JSON.stringify(offsets)}`,
+      throw new SafetensorsError(
+        `${where}: data_offsets must be [begin, end] with 0 <= begin <= end, got ${preview(offsets)}`,
       );
     }
     const [begin, end] = offsets as [number, number];
-    const needed = numel(shape as number[]) * BYTES[dtype];
+    const needed = numel(shape) * BYTES[dtype];
     if (end - begin !== needed) {
-      throw new Error(
-        `${where}: shape ${fmtShape(shape as number[])} of ${dtype} needs ${needed} bytes, but data_offsets [${begin}, ${end}] span ${end - begin}`,
+      throw new SafetensorsError(
+        `${where}: shape ${clip(fmtShape(shape))} of ${dtype} needs ${needed} bytes, but data_offsets [${begin}, ${end}] span ${end - begin}`,
       );
     }
     if (end > dataLen) {
-      throw new Error(
+      throw new SafetensorsError(
         `${where} needs bytes [${begin}, ${end}) of the data section but only ${dataLen} bytes remain`,
       );
     }
     spans.push({ name, begin, end });
-    tensors[name] = {
-      dtype,
-      shape: shape as number[],
-      data: bytes.subarray(dataStart + begin, dataStart + end),
-    };
+    tensors[name] = { dtype, shape, data: bytes.subarray(dataStart + begin, dataStart + end) };
   }
 
   // The reference reader requires the spans, in offset order, to tile the data section exactly.
@@ -295,20 +591,20 @@ export function decodeSafetensors(bytes: Uint8Array): {
   let last = '';
   for (const s of spans) {
     if (s.begin < covered) {
-      throw new Error(
-        `safetensors: tensors "${last}" and "${s.name}" overlap (bytes [${s.begin}, ${covered}) of the data section belong to both)`,
+      throw new SafetensorsError(
+        `safetensors: tensors ${q(last)} and ${q(s.name)} overlap (bytes [${s.begin}, ${covered}) of the data section belong to both)`,
       );
     }
     if (s.begin > covered) {
-      throw new Error(
-        `safetensors: bytes [${covered}, ${s.begin}) of the data section belong to no tensor (before "${s.name}")`,
+      throw new SafetensorsError(
+        `safetensors: bytes [${covered}, ${s.begin}) of the data section belong to no tensor (before ${q(s.name)})`,
       );
     }
     covered = s.end;
     if (s.end > s.begin) last = s.name;
   }
   if (covered !== dataLen) {
-    throw new Error(
+    throw new SafetensorsError(
       `safetensors: the data section has ${dataLen} bytes but the tensors cover only the first ${covered}`,
     );
   }
@@ -376,14 +672,14 @@ export function entryToTypedArray(
 ): { dtype: DType; values: TypedArray } {
   const { dtype, data } = entry;
   if (!isDType(dtype)) {
-    throw new Error(
-      `safetensors: tensor "${name}" has unknown dtype ${String(dtype)} (supported: ${SUPPORTED})`,
+    throw new SafetensorsError(
+      `safetensors: tensor ${q(name)} has unknown dtype ${String(dtype)} (supported: ${SUPPORTED})`,
     );
   }
   const n = data.length / BYTES[dtype];
   if (!Number.isInteger(n)) {
-    throw new Error(
-      `safetensors: tensor "${name}" has ${data.length} bytes, not a whole number of ${dtype} elements`,
+    throw new SafetensorsError(
+      `safetensors: tensor ${q(name)} has ${data.length} bytes, not a whole number of ${dtype} elements`,
     );
   }
   const dv = new DataView(data.buffer, data.byteOffset, data.byteLength);
@@ -470,8 +766,8 @@ export function entryToTypedArray(
 }
 
 function outOfInt32(name: string, dtype: SafetensorsDType, index: number, value: bigint): Error {
-  return new RangeError(
-    `safetensors: tensor "${name}" (${dtype}) holds ${value} at flat index ${index}, outside int32 [-2147483648, 2147483647]`,
+  return new SafetensorsError(
+    `safetensors: tensor ${q(name)} (${dtype}) holds ${value} at flat index ${index}, outside int32 [-2147483648, 2147483647]`,
   );
 }
 
