@@ -1,9 +1,7 @@
 import { cpuBackend } from '@myelin/backend-cpu';
+import { type WasmBackend, wasmBackend } from '@myelin/backend-wasm';
 import * as m from '@myelin/core';
 import { afterAll, describe, expect, it } from 'vitest';
-// The wasm backend is not a dependency of this package: its built dist is imported by path, and
-// resolves @myelin/core to the same module as this file does.
-import { type WasmBackend, wasmBackend } from '../../backend-wasm/dist/index.js';
 import { type WebGpuBackend, webgpuBackend } from '../src/index.js';
 
 /*
