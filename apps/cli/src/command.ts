@@ -14,6 +14,11 @@ export interface Command {
   readonly args: string;
   readonly summary: string;
   readonly flags: readonly RecipeOption[];
+  /**
+   * Flags that depend on the first word, e.g. `myelin train <recipe>` takes the recipe's declared
+   * options; `about` is shown under the usage line by `--help`. Default: `flags`.
+   */
+  flagsFor?(first: string | undefined): Promise<{ flags: readonly RecipeOption[]; about?: string }>;
   run(
     positionals: readonly string[],
     flags: Readonly<Record<string, string | number | boolean>>,
@@ -27,6 +32,7 @@ export function defineCommand<const D extends readonly RecipeOption[]>(c: {
   args: string;
   summary: string;
   flags: D;
+  flagsFor?(first: string | undefined): Promise<{ flags: readonly RecipeOption[]; about?: string }>;
   run(positionals: readonly string[], flags: OptionValues<D>, out: Out): Promise<number>;
 }): Command {
   return c as unknown as Command;

@@ -1,16 +1,25 @@
-import { flagsUsage, parseFlags, tokenize, UsageError } from './args.js';
+import { flagsUsage, parseFlags, type RecipeOption, tokenize, UsageError } from './args.js';
 import { type Command, defineCommand, type Out } from './command.js';
 import { evalCommand } from './eval.js';
 import { MODELS } from './models.js';
+import { installedRecipes } from './recipes.js';
 import { trainCommand } from './train.js';
 
 const modelsCommand = defineCommand({
   name: 'models',
   args: '',
-  summary: 'list the models `myelin train` can train',
+  summary: 'list the models and the recipes of every installed zoo that `myelin train` can run',
   flags: [],
   run: async (_positionals, _flags, out) => {
     for (const [name, spec] of MODELS) out(`${name.padEnd(10)} ${spec.description}\n`);
+    const { recipes, zoos } = await installedRecipes();
+    const names = Object.keys(recipes);
+    if (names.length) {
+      out('\nrecipes (myelin train <recipe> --help for their flags):\n');
+      const width = Math.max(...names.map((n) => n.length));
+      for (const [name, r] of Object.entries(recipes))
+        out(`${name.padEnd(width)}  ${r.title} (${zoos.get(name)})\n`);
+    }
     return 0;
   },
 });
@@ -20,10 +29,15 @@ export const COMMANDS: ReadonlyMap<string, Command> = new Map(
   [trainCommand, evalCommand, modelsCommand].map((c) => [c.name, c]),
 );
 
-export function usage(command?: Command): string {
+export function usage(
+  command?: Command,
+  declared?: { flags: readonly RecipeOption[]; about?: string },
+): string {
   if (command) {
-    const flags = command.flags.length ? `\nflags:\n${flagsUsage(command.flags)}` : '';
-    return `usage: myelin ${command.name}${command.args ? ` ${command.args}` : ''}${command.flags.length ? ' [flags]' : ''}\n  ${command.summary}${flags}`;
+    const list = declared?.flags ?? command.flags;
+    const flags = list.length ? `\nflags:\n${flagsUsage(list)}` : '';
+    const about = declared?.about ?? command.summary;
+    return `usage: myelin ${command.name}${command.args ? ` ${command.args}` : ''}${list.length ? ' [flags]' : ''}\n  ${about}${flags}`;
   }
   const lines = [...COMMANDS.values()].map(
     (c) => `  myelin ${`${c.name} ${c.args}`.padEnd(20)} ${c.summary}`,
@@ -47,9 +61,12 @@ export async function main(
   const command = COMMANDS.get(name);
   if (!command)
     throw new UsageError(`unknown command '${name}' (available: ${[...COMMANDS.keys()].join(', ')})`);
-  const tokens = tokenize(argv.slice(1), command.flags, name);
+  // A command whose flags depend on its first word (a recipe's options) reads that word first.
+  const first = argv[1] !== undefined && !argv[1].startsWith('-') ? argv[1] : undefined;
+  const declared = command.flagsFor ? await command.flagsFor(first) : { flags: command.flags };
+  const tokens = tokenize(argv.slice(1), declared.flags, name);
   if (tokens.help) {
-    out(`${usage(command)}\n`);
+    out(`${usage(command, declared)}\n`);
     return 0;
   }
   const arity = command.args ? command.args.split(' ').length : 0;
@@ -57,6 +74,6 @@ export async function main(
     throw new UsageError(
       `${name}: unexpected argument '${tokens.positionals[arity]}' (usage: myelin ${name}${command.args ? ` ${command.args}` : ''} [flags])`,
     );
-  const flags = parseFlags(command.flags, tokens.flags, name);
+  const flags = parseFlags(declared.flags, tokens.flags, name);
   return command.run(tokens.positionals, flags, out);
 }

@@ -6,48 +6,58 @@ import { crossEntropy } from '@myelin/nn';
 import { Adam } from '@myelin/optim';
 import { accuracy, fit, History, modelCheckpoint, progressBar, type TrainEvent } from '@myelin/train';
 import { lastValueFrom } from 'rxjs';
-import { UsageError } from './args.js';
+import { type RecipeOption, UsageError } from './args.js';
 import { BACKEND_CHOICES, selectBackend } from './backends.js';
 import { defineCommand } from './command.js';
 import { datasetFor, limitSet, loadSet } from './data.js';
-import { DATASETS, findModel, type ModelSpec } from './models.js';
+import { DATASETS, MODELS, type ModelSpec } from './models.js';
+import { findRecipe, recipeFlags, trainRecipe, unknownTarget } from './recipes.js';
 
 /** The name of the checkpoint `--out` holds: `model.json` and its weights. */
 export const CHECKPOINT_NAME = 'model';
 
+/** The flags of `myelin train <model>` (a recipe's come from its declarations). */
+const TRAIN_FLAGS = [
+  { name: 'dataset', type: 'enum', values: DATASETS, default: 'mnist', help: 'the images to learn' },
+  { name: 'epochs', type: 'integer', default: 3, min: 1, help: 'passes over the training images' },
+  { name: 'batchSize', type: 'integer', default: 64, min: 1, help: 'images per step' },
+  { name: 'lr', type: 'number', default: 0.001, min: 0, help: "Adam's learning rate (> 0)" },
+  { name: 'backend', type: 'enum', values: BACKEND_CHOICES, default: 'best', help: 'where to compute' },
+  { name: 'seed', type: 'integer', default: 1, min: 0, help: 'seeds the weights and the shuffling' },
+  {
+    name: 'out',
+    type: 'string',
+    default: '',
+    help: 'directory for the checkpoint (model.json and its weights), saved atomically after every epoch',
+  },
+  { name: 'limit', type: 'integer', default: 0, min: 0, help: 'train on the first N images only (0: all)' },
+  {
+    name: 'valLimit',
+    type: 'integer',
+    default: 0,
+    min: 0,
+    help: 'validate on the first N test images (0: all)',
+  },
+] as const satisfies readonly RecipeOption[];
+
 export const trainCommand = defineCommand({
   name: 'train',
-  args: '<model>',
-  summary: 'train a model on MNIST or Fashion-MNIST, checkpointing to --out after every epoch',
-  flags: [
-    { name: 'dataset', type: 'enum', values: DATASETS, default: 'mnist', help: 'the images to learn' },
-    { name: 'epochs', type: 'integer', default: 3, min: 1, help: 'passes over the training images' },
-    { name: 'batchSize', type: 'integer', default: 64, min: 1, help: 'images per step' },
-    { name: 'lr', type: 'number', default: 0.001, min: 0, help: "Adam's learning rate (> 0)" },
-    { name: 'backend', type: 'enum', values: BACKEND_CHOICES, default: 'best', help: 'where to compute' },
-    { name: 'seed', type: 'integer', default: 1, min: 0, help: 'seeds the weights and the shuffling' },
-    {
-      name: 'out',
-      type: 'string',
-      default: '',
-      help: 'directory for the checkpoint (model.json and its weights), saved atomically after every epoch',
-    },
-    { name: 'limit', type: 'integer', default: 0, min: 0, help: 'train on the first N images only (0: all)' },
-    {
-      name: 'valLimit',
-      type: 'integer',
-      default: 0,
-      min: 0,
-      help: 'validate on the first N test images (0: all)',
-    },
-  ],
+  args: '<model|recipe>',
+  summary:
+    'train a model on MNIST or Fashion-MNIST, checkpointing to --out after every epoch; or run a zoo recipe (myelin models lists them), writing its pictures, charts and metrics to --out',
+  flags: TRAIN_FLAGS,
+  flagsFor: async (name) => {
+    const recipe = await findRecipe(name);
+    if (!recipe) return { flags: TRAIN_FLAGS };
+    return { flags: recipeFlags(recipe), about: `${recipe.title}: ${recipe.description}` };
+  },
   run: async ([modelName], f, out) => {
-    let spec: ModelSpec;
-    try {
-      spec = findModel(modelName);
-    } catch (e) {
-      throw new UsageError(`train: ${(e as Error).message}`);
-    }
+    const recipe = await findRecipe(modelName);
+    // The flags were parsed against the recipe's declarations (flagsFor), not the ones above.
+    if (recipe) return trainRecipe(recipe, f as unknown as Record<string, string | number | boolean>, out);
+    if (!modelName) throw new UsageError('train: which model or recipe? (myelin models lists them)');
+    const spec: ModelSpec | undefined = MODELS.get(modelName);
+    if (!spec) throw await unknownTarget(modelName, [...MODELS.keys()]);
     if (!(f.lr > 0)) throw new UsageError(`train: --lr: expected a number > 0, got '${f.lr}'`);
     if (f.out) {
       // Fail before loading data when the directory cannot exist (e.g. it lies under a file).

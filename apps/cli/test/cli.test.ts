@@ -31,7 +31,10 @@ describe('myelin CLI', () => {
   it('every mistake in a command line gets a usage error that names the flag, what it expects and what it got', async () => {
     const cases: [string[], string][] = [
       [['frobnicate'], "unknown command 'frobnicate' (available: train, eval, models)"],
-      [['train', 'resnet9000'], "train: unknown model 'resnet9000' (available: lenet5, mlp, mlp-deep)"],
+      [
+        ['train', 'resnet9000'],
+        "train: unknown model or recipe 'resnet9000' (models: lenet5, mlp, mlp-deep; recipes: lenet5-mnist, resnet-fashion)",
+      ],
       [['train', 'mlp', 'extra'], "train: unexpected argument 'extra'"],
       [['models', 'x'], "models: unexpected argument 'x'"],
       [
@@ -57,7 +60,7 @@ describe('myelin CLI', () => {
     ];
     // Names that are properties of every object must not be found as models.
     for (const name of ['constructor', '__proto__', 'toString', 'hasOwnProperty'])
-      cases.push([['train', name], `train: unknown model '${name}'`]);
+      cases.push([['train', name], `train: unknown model or recipe '${name}'`]);
     // Integer flags: every malformed value, generated per flag.
     const badIntegers = ['0.5', '1e3x', 'abc', '', '-1', 'NaN', 'Infinity', '0x10', '9007199254740993'];
     for (const flag of ['epochs', 'batch-size', 'seed', 'limit', 'val-limit'])

@@ -2,7 +2,8 @@
  * @myelin/zoo-cnn: convolutional networks with torchvision's parameter names, so a torchvision
  * state dict loads by name — LeNet-5, AlexNet, VGG-11/13/16/19 (± batch norm), ResNet-18/34/50,
  * GoogLeNet and its Inception block, DenseNet and its blocks, squeeze-and-excitation — and small
- * variants of each for 28×28 single-channel images.
+ * variants of each for 28×28 single-channel images; and `recipes` (`lenet5-mnist`,
+ * `resnet-fashion`), the zoo's named training runs for `myelin train` and the playground.
  *
  * ```ts
  * import { use, loadSafetensors } from '@myelin/core';
@@ -26,6 +27,7 @@ export {
   type ImageInput,
 } from './input.js';
 export * from './lenet.js';
+export * from './recipes/index.js';
 export * from './resnet.js';
 export * from './squeeze-excitation.js';
 export * from './vgg.js';

@@ -1,0 +1,56 @@
+import type { ImageSet } from '@myelin/data';
+
+/** The image sets the CNN recipes train on. */
+export type ImageSetName = 'mnist' | 'fashion-mnist';
+
+/**
+ * Where a recipe's images come from. A recipe never reads files: the caller hands it a source.
+ * In Node the CLI passes one over `@myelin/data/node`'s loaders (`loadMnist`, `loadFashionMnist`,
+ * which read installed packages); a page passes one that fetches the IDX files it serves and
+ * decodes them with `@myelin/data`'s `parseIdx` + `imageSetFromIdx`.
+ *
+ * @example
+ * import { loadFashionMnist, loadMnist } from '@myelin/data/node';
+ * const data: ImageSetSource = {
+ *   imageSet: (name, split) => (name === 'mnist' ? loadMnist({ split }) : loadFashionMnist({ split })),
+ * };
+ * recipes['lenet5-mnist'].run({ ...defaults, data });
+ */
+export interface ImageSetSource {
+  imageSet(name: ImageSetName, split: 'train' | 'test'): Promise<ImageSet>;
+}
+
+/** What every CNN recipe takes beside its declared options: the data source (see `ImageSetSource`). */
+export interface RecipeData {
+  data?: ImageSetSource;
+}
+
+/** The first `limit` images of a set (0: all), sharing its bytes. */
+export function subset(set: ImageSet, limit: number): ImageSet {
+  if (limit <= 0 || limit >= set.count) return set;
+  const px = set.rows * set.cols;
+  return {
+    ...set,
+    count: limit,
+    images: set.images.subarray(0, limit * px),
+    labels: set.labels.subarray(0, limit),
+  };
+}
+
+/** Class names by label, for captions. */
+export const CLASS_NAMES: Readonly<Record<ImageSetName, readonly string[]>> = {
+  mnist: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'],
+  // Xiao, Rasul & Vollgraf (2017), table 1.
+  'fashion-mnist': [
+    'T-shirt/top',
+    'Trouser',
+    'Pullover',
+    'Dress',
+    'Coat',
+    'Sandal',
+    'Shirt',
+    'Sneaker',
+    'Bag',
+    'Ankle boot',
+  ],
+};
