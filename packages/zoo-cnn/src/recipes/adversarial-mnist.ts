@@ -1,0 +1,173 @@
+import { Generator, noGrad, scope, type Tensor } from '@myelin/core';
+import { DataLoader, imageDataset, imageSetToTensors } from '@myelin/data';
+import { crossEntropy } from '@myelin/nn';
+import { Adam, CosineAnnealingLR } from '@myelin/optim';
+import {
+  accuracy,
+  defineRecipe,
+  fit,
+  History,
+  imageArray,
+  lrScheduler,
+  type OptionValues,
+  type Recipe,
+  recipeStream,
+  samplesEvent,
+} from '@myelin/train';
+import { adversarialBatches, fgsm, pgd, robustAccuracy } from '../adversarial.js';
+import type { ImageModel } from '../interpret.js';
+import { LeNet5 } from '../lenet.js';
+import { commonOptions, trainingCurves } from './classifier.js';
+import { type RecipeData, subset } from './data.js';
+
+const options = [
+  { name: 'epochs', type: 'integer', default: 10, min: 1, help: 'passes over the training images' },
+  { name: 'batchSize', type: 'integer', default: 64, min: 1, help: 'images per step' },
+  {
+    name: 'lr',
+    type: 'number',
+    default: 0.001,
+    min: 1e-8,
+    help: "Adam's initial learning rate, annealed to 0 along a cosine over the epochs",
+  },
+  {
+    name: 'training',
+    type: 'enum',
+    default: 'clean',
+    values: ['clean', 'pgd'],
+    help: "'clean' images, or PGD adversarial training (Madry et al. 2018): every batch attacked first",
+  },
+  {
+    name: 'epsilon',
+    type: 'number',
+    default: 0.1,
+    min: 0,
+    max: 1,
+    help: 'the L∞ budget of every attack (pixels in [0, 1])',
+  },
+  { name: 'steps', type: 'integer', default: 20, min: 1, help: 'PGD steps of the test attack' },
+  { name: 'stepSize', type: 'number', default: 0.01, min: 1e-6, max: 1, help: 'α of the test attack' },
+  {
+    name: 'trainSteps',
+    type: 'integer',
+    default: 10,
+    min: 1,
+    help: 'PGD steps per training batch (with --training pgd); α = 2.5·ε/steps',
+  },
+  ...commonOptions('train on the first N of the 60,000 training images (0: all)'),
+] as const;
+
+export type AdversarialMnistOptions = OptionValues<typeof options> & RecipeData;
+
+/**
+ * `adversarial-mnist`: LeNet-5 on MNIST, trained on clean images or by PGD adversarial training,
+ * then attacked on the test digits: clean, FGSM and PGD-`steps` accuracy at ε, with the attacked
+ * digits shown (`samples`).
+ */
+export const adversarialMnist: Recipe<AdversarialMnistOptions> = defineRecipe({
+  name: 'adversarial-mnist',
+  title: 'Adversarial examples against LeNet-5 on MNIST',
+  description:
+    'LeNet-5 on MNIST (Adam, cosine schedule; --training pgd for PGD adversarial training), then ' +
+    'FGSM and PGD-20 (L∞, ε = 0.1) on the test digits: clean, FGSM and PGD accuracy, and the ' +
+    'adversarial digits with their predictions.',
+  family: 'cnn',
+  options,
+  run: (o: AdversarialMnistOptions) =>
+    recipeStream(async (ctx) => {
+      const data = o.data;
+      if (!data)
+        throw new TypeError(
+          'adversarial-mnist: no data source: pass { data: { imageSet(name, split) } } with the ' +
+            'options (in Node, over loadMnist of @myelin/data/node; myelin train passes one)',
+        );
+      const [trainSet, testSet] = await Promise.all([
+        data.imageSet('mnist', 'train'),
+        data.imageSet('mnist', 'test'),
+      ]);
+      ctx.throwIfStopped();
+      const model = new LeNet5({ seed: o.seed });
+      ctx.onEnd(() => model.dispose());
+      const optimizer = new Adam(model.parameters(), { lr: o.lr });
+      ctx.onEnd(() => optimizer.dispose());
+      const loader = new DataLoader(imageDataset(subset(trainSet, o.limit)), {
+        batchSize: o.batchSize,
+        shuffle: true,
+        seed: o.seed,
+      });
+      const attackOptions = {
+        epsilon: o.epsilon,
+        steps: o.trainSteps,
+        stepSize: (2.5 * o.epsilon) / o.trainSteps,
+        seed: o.seed,
+      };
+      const history = new History();
+      await ctx.follow(
+        fit(model, {
+          optimizer,
+          loss: (pred: Tensor, target: Tensor) => crossEntropy(pred, target),
+          data:
+            o.training === 'pgd' && o.epsilon > 0 ? adversarialBatches(model, loader, attackOptions) : loader,
+          batchesPerEpoch: loader.length,
+          validationData: new DataLoader(imageDataset(subset(testSet, o.testLimit)), { batchSize: 500 }),
+          epochs: o.epochs,
+          metrics: [accuracy()],
+        }).pipe(history.track(), lrScheduler(new CosineAnnealingLR(optimizer, { Tmax: o.epochs }))),
+      );
+      ctx.emit({
+        type: 'figure',
+        kind: 'chart',
+        title: 'training curves',
+        spec: trainingCurves(
+          `adversarial-mnist (${o.training} training): loss and accuracy per epoch`,
+          history,
+        ),
+      });
+
+      const { x, y } = imageSetToTensors(subset(testSet, o.testLimit));
+      ctx.onEnd(() => {
+        x.dispose();
+        y.dispose();
+      });
+      const eps = o.epsilon;
+      const fgsmAttack = (m: ImageModel, xb: Tensor, yb: Tensor) => fgsm(m, xb, yb, { epsilon: eps });
+      const starts = new Generator(o.seed + 1);
+      const pgdAttack = (m: ImageModel, xb: Tensor, yb: Tensor) =>
+        pgd(m, xb, yb, { epsilon: eps, steps: o.steps, stepSize: o.stepSize, seed: starts });
+      const settings = { batchSize: 500, signal: ctx.signal };
+      const clean = await robustAccuracy(model, x, y, undefined, settings);
+      const atFgsm = await robustAccuracy(model, x, y, fgsmAttack, settings);
+      const atPgd = await robustAccuracy(model, x, y, pgdAttack, settings);
+
+      if (o.samples > 0) {
+        const xs = x.slice([0, o.samples]);
+        const ys = y.slice([0, o.samples]);
+        ctx.onEnd(() => {
+          xs.dispose();
+          ys.dispose();
+        });
+        const truth = await ys.data();
+        for (const [title, attack] of [
+          ['clean test digits', null],
+          [`FGSM, ε = ${eps}`, fgsmAttack],
+          [`PGD-${o.steps}, ε = ${eps}`, pgdAttack],
+        ] as const) {
+          const { images, pred } = scope(() => {
+            const images = attack ? attack(model, xs, ys) : xs.clone();
+            return { images, pred: noGrad(() => model.eval().forward(images).argmax(1)) };
+          });
+          const [pixels, p] = await Promise.all([images.data(), pred.data()]);
+          images.dispose();
+          pred.dispose();
+          ctx.throwIfStopped();
+          const labels = Array.from(p, (c, i) => (c === truth[i] ? `${c}` : `${c} ≠ ${truth[i]}`));
+          ctx.emit(samplesEvent(title, imageArray(pixels, xs.shape), { labels }));
+        }
+      }
+      const n = x.shape[0]!;
+      ctx.emit({ type: 'metric', name: 'test accuracy', value: clean });
+      ctx.emit({ type: 'metric', name: `FGSM accuracy (ε = ${eps})`, value: atFgsm });
+      ctx.emit({ type: 'metric', name: `PGD-${o.steps} accuracy (ε = ${eps})`, value: atPgd });
+      ctx.emit({ type: 'metric', name: 'test images', value: n });
+    }),
+});
