@@ -28,8 +28,9 @@ export interface Tokens {
 }
 
 /**
- * Split argv into positionals and `--flag value` / `--flag=value` pairs. A boolean flag takes no
- * separate value (`--flag` or `--flag=false`); any other flag takes the next word, even one that
+ * Split argv into positionals and `--flag value` / `--flag=value` pairs. A boolean flag needs no
+ * value (`--flag`); it takes the next word only when that is `true` or `false` (`--flag false`, as
+ * the usage text `<true or false>` reads), or `--flag=false`; any other flag takes the next word, even one that
  * starts with '-' (so `--lr -1` is a value the range check then rejects). `--` ends the flags.
  */
 export function tokenize(
@@ -61,7 +62,8 @@ export function tokenize(
     const name = eq < 0 ? a.slice(2) : a.slice(2, eq);
     let value: string;
     if (eq >= 0) value = a.slice(eq + 1);
-    else if (booleans.has(name)) value = 'true';
+    else if (booleans.has(name))
+      value = argv[i + 1] === 'true' || argv[i + 1] === 'false' ? argv[++i]! : 'true';
     else if (i + 1 < argv.length) value = argv[++i]!;
     else throw new UsageError(`${command}: --${name}: needs a value`);
     if (Object.hasOwn(out.flags, name)) throw new UsageError(`${command}: --${name}: given twice`);

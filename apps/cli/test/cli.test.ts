@@ -33,7 +33,7 @@ describe('myelin CLI', () => {
       [['frobnicate'], "unknown command 'frobnicate' (available: train, eval, models)"],
       [
         ['train', 'resnet9000'],
-        "train: unknown model or recipe 'resnet9000' (models: lenet5, mlp, mlp-deep; recipes: lenet5-mnist, resnet-fashion)",
+        "train: unknown model or recipe 'resnet9000' (models: lenet5, mlp, mlp-deep; recipes: adversarial-mnist, autoencoder-mnist, lenet5-mnist, resnet-fashion, saliency-mnist, vae-mnist)",
       ],
       [['train', 'mlp', 'extra'], "train: unexpected argument 'extra'"],
       [['models', 'x'], "models: unexpected argument 'x'"],

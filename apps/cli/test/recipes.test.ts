@@ -7,7 +7,7 @@ import { loadMnist } from '@myelin/data/node';
 import { imageArray } from '@myelin/train';
 import { PNG } from 'pngjs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { UsageError } from '../src/args.js';
+import { tokenize, UsageError } from '../src/args.js';
 import { main } from '../src/main.js';
 import { chartSvg, gridColumns, imageGridPng } from '../src/pictures.js';
 
@@ -107,6 +107,21 @@ describe('myelin train <recipe>', () => {
     const { text } = await run(['models']);
     expect(text).toMatch(/^lenet5-mnist +LeNet-5 on MNIST \(@myelin\/zoo-cnn\)$/m);
     expect(text).toMatch(/^resnet-fashion +ResNet \(28×28\) on Fashion-MNIST \(@myelin\/zoo-cnn\)$/m);
+  });
+
+  it('a boolean flag reads as its usage says: --flag, --flag true|false, --flag=false', () => {
+    const decls = [{ name: 'flip', type: 'boolean', default: true, help: '' }] as const;
+    const cases: [string[], Record<string, string>, string[]][] = [
+      [['--flip'], { flip: 'true' }, []],
+      [['--flip', 'false'], { flip: 'false' }, []],
+      [['--flip', 'true', 'x'], { flip: 'true' }, ['x']],
+      [['--flip=false'], { flip: 'false' }, []],
+      [['--flip', 'maybe'], { flip: 'true' }, ['maybe']],
+    ];
+    for (const [argv, flags, positionals] of cases) {
+      const t = tokenize(argv, decls, 'train');
+      expect([argv, t.flags, t.positionals]).toEqual([argv, flags, positionals]);
+    }
   });
 
   it("a recipe's flags come from its declarations, checked the same way", async () => {

@@ -16,7 +16,9 @@
  * const small = resnetSmall();                         // [N, 1, 28, 28] → [N, 10]
  * ```
  */
+export * from './adversarial.js';
 export * from './alexnet.js';
+export * from './autoencoders.js';
 export * from './densenet.js';
 export * from './googlenet.js';
 export {
@@ -26,8 +28,11 @@ export {
   type ImageClassifier,
   type ImageInput,
 } from './input.js';
+export * from './interpret.js';
 export * from './lenet.js';
+export * from './pca.js';
 export * from './recipes/index.js';
 export * from './resnet.js';
 export * from './squeeze-excitation.js';
+export * from './vae.js';
 export * from './vgg.js';

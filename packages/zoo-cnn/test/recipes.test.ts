@@ -79,7 +79,14 @@ describe('zoo-cnn recipes on real data (wasm backend)', () => {
 
   it('the registry merges, and every recipe declares epochs, batch size, lr, seed and the data limits', () => {
     const merged = mergeRecipes({ '@myelin/zoo-cnn': recipes });
-    expect(Object.keys(merged)).toEqual(['lenet5-mnist', 'resnet-fashion']);
+    expect(Object.keys(merged)).toEqual([
+      'adversarial-mnist',
+      'autoencoder-mnist',
+      'lenet5-mnist',
+      'resnet-fashion',
+      'saliency-mnist',
+      'vae-mnist',
+    ]);
     for (const r of Object.values(recipes))
       expect(r.options.map((o) => o.name)).toEqual(
         expect.arrayContaining(['epochs', 'batchSize', 'lr', 'seed', 'limit', 'testLimit']),
