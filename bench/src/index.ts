@@ -3,6 +3,7 @@
  *
  *     pnpm bench                      # from the repo root: builds, then runs everything
  *     node bench/dist/index.js --filter=matmul --min-time=200
+ *     node bench/dist/index.js resnet [--profile] [--tfjs=none] [--extras=cpu]   # the ResNet row only
  *
  * Both libraries get the same input values, each in its native layout; every timed repetition
  * computes, reads the result back to the host and disposes it. Results go to stdout and to
@@ -10,7 +11,7 @@
  */
 
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, platform } from 'node:os';
+import { cpus, loadavg, platform } from 'node:os';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BenchLibrary, ConvDims, Prepared } from './cases.js';
@@ -21,6 +22,7 @@ import { runWebGpuBench } from './libs/myelin-webgpu.js';
 import { loadTfjs } from './libs/tfjs.js';
 import { table } from './suite.js';
 import { runTraining } from './training.js';
+import { type ResnetExtra, runResnetBench, type TfjsChoice } from './zoo-cnn.js';
 
 interface BenchCase {
   name: string;
@@ -107,19 +109,95 @@ function fmt(r: LibraryResult, unit: string): string {
   return `${r.throughput.toFixed(2)} ${unit}`;
 }
 
-function parseArgs(argv: string[]): { filter: string; minTimeMs: number } {
-  let filter = '';
-  let minTimeMs = 500;
+interface Args {
+  /** 'resnet': only the zoo-cnn ResNet training row (`./zoo-cnn.ts`); '': every other suite. */
+  suite: '' | 'resnet';
+  filter: string;
+  minTimeMs: number;
+  /** resnet: time each wasm kernel of a few training steps. */
+  profile: boolean;
+  /** resnet: Myelin's other backends timed after the table (default both). */
+  extras: ResnetExtra[];
+  /** resnet: TF.js's backend ('auto': the first of wasm, webgpu, cpu that can train it). */
+  tfjs: TfjsChoice;
+  /** Whether --min-time was given (the resnet suite's default is longer). */
+  minTimeGiven: boolean;
+}
+
+function parseArgs(argv: string[]): Args {
+  const args: Args = {
+    suite: '',
+    filter: '',
+    minTimeMs: 500,
+    profile: false,
+    extras: ['cpu', 'webgpu'],
+    tfjs: 'auto',
+    minTimeGiven: false,
+  };
+  const tfjsChoices: TfjsChoice[] = ['auto', 'wasm', 'webgpu', 'cpu', 'none'];
+  const extraChoices: ResnetExtra[] = ['cpu', 'webgpu'];
   for (const arg of argv) {
-    if (arg.startsWith('--filter=')) filter = arg.slice('--filter='.length);
-    else if (arg.startsWith('--min-time=')) minTimeMs = Number(arg.slice('--min-time='.length));
-    else throw new Error(`bench: unknown argument ${arg} (use --filter=<substring> --min-time=<ms>)`);
+    if (arg === 'resnet') args.suite = 'resnet';
+    else if (arg.startsWith('--filter=')) args.filter = arg.slice('--filter='.length);
+    else if (arg.startsWith('--min-time=')) {
+      args.minTimeMs = Number(arg.slice('--min-time='.length));
+      args.minTimeGiven = true;
+    } else if (arg.startsWith('--tfjs=') && tfjsChoices.includes(arg.slice(7) as TfjsChoice))
+      args.tfjs = arg.slice(7) as TfjsChoice;
+    else if (arg === '--profile') args.profile = true;
+    else if (arg === '--no-extras') args.extras = [];
+    else if (
+      arg.startsWith('--extras=') &&
+      arg
+        .slice(9)
+        .split(',')
+        .every((e) => extraChoices.includes(e as ResnetExtra))
+    )
+      args.extras = arg.slice(9).split(',') as ResnetExtra[];
+    else
+      throw new Error(
+        `bench: unknown argument ${arg} (use [resnet [--profile] [--no-extras | --extras=cpu,webgpu] [--tfjs=${tfjsChoices.join('|')}]] --filter=<substring> --min-time=<ms>)`,
+      );
   }
-  return { filter, minTimeMs };
+  if ((args.profile || args.extras.length < 2 || args.tfjs !== 'auto') && args.suite !== 'resnet')
+    throw new Error(
+      'bench: --profile, --extras, --no-extras and --tfjs apply to the resnet suite only (node bench/dist/index.js resnet …)',
+    );
+  return args;
+}
+
+function writeReport(name: string, body: object): void {
+  const path = fileURLToPath(new URL(`../results/${name}.json`, import.meta.url));
+  mkdirSync(dirname(path), { recursive: true });
+  const report = {
+    date: new Date().toISOString(),
+    node: process.version,
+    platform: `${platform()} ${process.arch}`,
+    cpu: cpus()[0]?.model ?? 'unknown',
+    cores: cpus().length,
+    loadAverage: loadavg(),
+    ...body,
+  };
+  writeFileSync(path, `${JSON.stringify(report, null, 2)}\n`);
+  console.log(`\nwrote ${path}`);
 }
 
 async function main(): Promise<void> {
-  const { filter, minTimeMs } = parseArgs(process.argv.slice(2));
+  const args = parseArgs(process.argv.slice(2));
+  const { filter, minTimeMs } = args;
+  if (args.suite === 'resnet') {
+    const load = () =>
+      loadavg()
+        .map((v) => v.toFixed(2))
+        .join(' ');
+    console.log(`load average ${load()} on ${cpus().length} cores`);
+    // Steps take seconds: 3 s of steps per library per round by default.
+    const resnetMinTime = args.minTimeGiven ? minTimeMs : 9000;
+    const resnet = await runResnetBench({ ...args, minTimeMs: resnetMinTime });
+    console.log(`load average ${load()} after`);
+    writeReport('resnet', { minTimeMs: resnetMinTime, loadAverageAfter: loadavg(), resnet });
+    return;
+  }
   const [myelin, tfjs] = [await loadMyelin(), await loadTfjs()];
   if (typeof myelin === 'string') console.log(`note: ${myelin}; timing TF.js only\n`);
 
@@ -168,22 +246,14 @@ async function main(): Promise<void> {
   console.log('\nwebgpu backends on the same adapter (software here unless a GPU is present):');
   const webgpu = await runWebGpuBench({ minTimeMs, filter });
 
-  const path = fileURLToPath(new URL('../results/latest.json', import.meta.url));
-  mkdirSync(dirname(path), { recursive: true });
-  const report = {
-    date: new Date().toISOString(),
-    node: process.version,
-    platform: `${platform()} ${process.arch}`,
-    cpu: cpus()[0]?.model ?? 'unknown',
+  writeReport('latest', {
     minTimeMs,
     myelin: typeof myelin === 'string' ? { error: myelin } : 'ok',
     results,
     training,
     wasm,
     webgpu,
-  };
-  writeFileSync(path, `${JSON.stringify(report, null, 2)}\n`);
-  console.log(`\nwrote ${path}`);
+  });
 }
 
 await main();

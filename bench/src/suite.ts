@@ -60,21 +60,28 @@ export function table(widths: number[]): { row(cells: string[]): string; rule: s
 /** Rounds per case: the libraries take turns, so a change in the machine's load hits both. */
 const ROUNDS = 4;
 
-type Timed = { throughput?: number; values?: Float32Array; error?: string };
+/** One library's result for a case: its throughput and output, or why it has none. */
+export type Timed = { throughput?: number; values?: Float32Array; error?: string };
 
 const firstLine = (err: unknown) => (err as Error).message.split('\n')[0]!;
 
 /**
  * Time one case on every library in alternating rounds (each round: a warm-up run, then
- * `minTimeMs / ROUNDS` of timed runs on one library, then the same on the next), and report each
+ * `minTimeMs / rounds` of timed runs on one library, then the same on the next), and report each
  * library's median over all its rounds. A library given as a string (why it could not load) or
  * whose case throws reports an error instead.
  */
-async function timeTogether<L extends SuiteLibrary>(
+export async function timeTogether<L extends SuiteLibrary>(
   c: SuiteCase<L>,
   libs: (L | string)[],
   minTimeMs: number,
+  options: {
+    rounds?: number;
+    /** Warm up in the first round only: for runs of seconds, where one warm-up run is enough. */
+    warmupFirstRoundOnly?: boolean;
+  } = {},
 ): Promise<Timed[]> {
+  const rounds = options.rounds ?? ROUNDS;
   const out: Timed[] = libs.map((l) => (typeof l === 'string' ? { error: l } : {}));
   const runs: ({
     once: () => unknown;
@@ -115,16 +122,16 @@ async function timeTogether<L extends SuiteLibrary>(
     }
   }
   const times: number[][] = libs.map(() => []);
-  for (let round = 0; round < ROUNDS; round++) {
+  for (let round = 0; round < rounds; round++) {
     for (const [i, lib] of libs.entries()) {
       const r = runs[i];
       if (!r || typeof lib === 'string' || out[i]!.error) continue;
       try {
         await lib.activate();
         const t = await measure(r.once, {
-          minTimeMs: minTimeMs / ROUNDS,
+          minTimeMs: minTimeMs / rounds,
           minReps: c.prepare ? 2 : 1,
-          warmupReps: 1,
+          warmupReps: round > 0 && options.warmupFirstRoundOnly ? 0 : 1,
           warmupMs: 0,
         });
         times[i]!.push(...t.samples);
