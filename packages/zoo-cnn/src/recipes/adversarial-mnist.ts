@@ -18,7 +18,7 @@ import { adversarialBatches, fgsm, pgd, robustAccuracy } from '../adversarial.js
 import type { ImageModel } from '../interpret.js';
 import { LeNet5 } from '../lenet.js';
 import { commonOptions, trainingCurves } from './classifier.js';
-import { type RecipeData, subset } from './data.js';
+import { loadImageSets, type RecipeData, subset } from './data.js';
 
 const options = [
   { name: 'epochs', type: 'integer', default: 10, min: 1, help: 'passes over the training images' },
@@ -75,16 +75,7 @@ export const adversarialMnist: Recipe<AdversarialMnistOptions> = defineRecipe({
   options,
   run: (o: AdversarialMnistOptions) =>
     recipeStream(async (ctx) => {
-      const data = o.data;
-      if (!data)
-        throw new TypeError(
-          'adversarial-mnist: no data source: pass { data: { imageSet(name, split) } } with the ' +
-            'options (in Node, over loadMnist of @myelin/data/node; myelin train passes one)',
-        );
-      const [trainSet, testSet] = await Promise.all([
-        data.imageSet('mnist', 'train'),
-        data.imageSet('mnist', 'test'),
-      ]);
+      const [trainSet, testSet] = await loadImageSets('adversarial-mnist', o, 'mnist');
       ctx.throwIfStopped();
       const model = new LeNet5({ seed: o.seed });
       ctx.onEnd(() => model.dispose());

@@ -26,7 +26,7 @@ import {
   TiedAutoencoder,
 } from '../autoencoders.js';
 import { fitPca, pcaReconstruct, pcaReconstructionMse } from '../pca.js';
-import { type RecipeData, subset } from './data.js';
+import { loadImageSets, type RecipeData, subset } from './data.js';
 
 /** Images per evaluation batch: forward only, so larger than training batches. */
 const TEST_BATCH = 500;
@@ -54,16 +54,6 @@ export function reconstructionBatches(
       }
     },
   };
-}
-
-/** The recipe's data source, or an error saying how to pass one. */
-export function dataOf(recipe: string, options: RecipeData): NonNullable<RecipeData['data']> {
-  if (!options.data)
-    throw new TypeError(
-      `${recipe}: no data source: pass { data: { imageSet(name, split) } } with the options ` +
-        '(in Node, over loadMnist of @myelin/data/node; myelin train passes one)',
-    );
-  return options.data;
 }
 
 /** Loss per epoch (training and test) as a Vega-Lite line chart, data inline. */
@@ -244,11 +234,7 @@ export const autoencoderMnist: Recipe<AutoencoderMnistOptions> = defineRecipe({
   options,
   run: (o: AutoencoderMnistOptions) =>
     recipeStream(async (ctx) => {
-      const data = dataOf('autoencoder-mnist', o);
-      const [trainSet, testSet] = await Promise.all([
-        data.imageSet('mnist', 'train'),
-        data.imageSet('mnist', 'test'),
-      ]);
+      const [trainSet, testSet] = await loadImageSets('autoencoder-mnist', o, 'mnist');
       ctx.throwIfStopped();
       const trainImages = subset(trainSet, o.limit);
       const testImages = subset(testSet, o.testLimit);

@@ -1,5 +1,5 @@
 import { argmax, noGrad, scope, type Tensor } from '@myelin/core';
-import { DataLoader, imageDataset, imageSetToTensors, type Transform } from '@myelin/data';
+import { DataLoader, type ImageSet, imageDataset, imageSetToTensors, type Transform } from '@myelin/data';
 import { crossEntropy } from '@myelin/nn';
 import {
   accuracy,
@@ -18,7 +18,7 @@ import {
 } from '@myelin/train';
 import type { Observable } from 'rxjs';
 import type { ImageClassifier } from '../input.js';
-import { CLASS_NAMES, type ImageSetName, type ImageSetSource, type RecipeData, subset } from './data.js';
+import { CLASS_NAMES, type ImageSetName, loadImageSets, type RecipeData, subset } from './data.js';
 
 /** The options every image-classifier recipe declares. */
 export interface ClassifierOptions extends RecipeData {
@@ -74,15 +74,6 @@ export const commonOptions = (limitHelp: string) =>
       help: 'test images in the predictions grid',
     },
   ] as const;
-
-function dataOf(recipe: string, options: RecipeData): ImageSetSource {
-  if (!options.data)
-    throw new TypeError(
-      `${recipe}: no data source: pass { data: { imageSet(name, split) } } with the options ` +
-        '(in Node, over loadMnist/loadFashionMnist of @myelin/data/node; myelin train passes one)',
-    );
-  return options.data;
-}
 
 /** The loader's batches with `augment` applied to the images (the originals are freed at once). */
 function augmented(
@@ -150,12 +141,12 @@ export function trainingCurves(title: string, history: History): VegaLiteSpec {
 async function predictionGrid(
   ctx: RecipeContext,
   model: ImageClassifier,
-  data: ImageSetSource,
+  testSet: ImageSet,
   dataset: ImageSetName,
   count: number,
   batch: number,
 ): Promise<ZooEvent> {
-  const set = subset(await data.imageSet(dataset, 'test'), count);
+  const set = subset(testSet, count);
   const predicted = new Int32Array(set.count);
   model.eval();
   for (let start = 0; start < set.count; start += batch) {
@@ -192,11 +183,7 @@ async function predictionGrid(
  */
 export function trainClassifier(spec: ClassifierSpec, o: ClassifierOptions): Observable<ZooEvent> {
   return recipeStream(async (ctx) => {
-    const data = dataOf(spec.recipe, o);
-    const [trainSet, testSet] = await Promise.all([
-      data.imageSet(spec.dataset, 'train'),
-      data.imageSet(spec.dataset, 'test'),
-    ]);
+    const [trainSet, testSet] = await loadImageSets(spec.recipe, o, spec.dataset);
     ctx.throwIfStopped();
     const train = imageDataset(subset(trainSet, o.limit));
     const test = imageDataset(subset(testSet, o.testLimit));
@@ -223,7 +210,8 @@ export function trainClassifier(spec: ClassifierSpec, o: ClassifierOptions): Obs
     await ctx.follow(events);
 
     const last = history.validation.at(-1);
-    if (o.samples > 0) ctx.emit(await predictionGrid(ctx, model, data, spec.dataset, o.samples, o.batchSize));
+    if (o.samples > 0)
+      ctx.emit(await predictionGrid(ctx, model, testSet, spec.dataset, o.samples, o.batchSize));
     ctx.emit({
       type: 'figure',
       kind: 'chart',

@@ -25,6 +25,26 @@ export interface RecipeData {
   data?: ImageSetSource;
 }
 
+/**
+ * The training and test sets of `name` from the caller's data source; without a source, an error
+ * that says how to give one (a recipe never reads files itself).
+ */
+export function loadImageSets(
+  recipe: string,
+  options: RecipeData,
+  name: ImageSetName,
+): Promise<[train: ImageSet, test: ImageSet]> {
+  const data = options.data;
+  if (!data)
+    return Promise.reject(
+      new TypeError(
+        `${recipe}: no data source: pass { data: { imageSet(name, split) } } with the options ` +
+          '(in Node, over loadMnist/loadFashionMnist of @myelin/data/node; myelin train passes one)',
+      ),
+    );
+  return Promise.all([data.imageSet(name, 'train'), data.imageSet(name, 'test')]);
+}
+
 /** The first `limit` images of a set (0: all), sharing its bytes. */
 export function subset(set: ImageSet, limit: number): ImageSet {
   if (limit <= 0 || limit >= set.count) return set;

@@ -16,7 +16,7 @@ import {
 import { filterImages, gradCam, occlusion, overlay, saliency } from '../interpret.js';
 import { LeNet5 } from '../lenet.js';
 import { commonOptions, trainingCurves } from './classifier.js';
-import { type RecipeData, subset } from './data.js';
+import { loadImageSets, type RecipeData, subset } from './data.js';
 
 const options = [
   { name: 'epochs', type: 'integer', default: 3, min: 1, help: 'passes over the training images' },
@@ -84,16 +84,7 @@ export const saliencyMnist: Recipe<SaliencyMnistOptions> = defineRecipe({
   options,
   run: (o: SaliencyMnistOptions) =>
     recipeStream(async (ctx) => {
-      const data = o.data;
-      if (!data)
-        throw new TypeError(
-          'saliency-mnist: no data source: pass { data: { imageSet(name, split) } } with the options ' +
-            '(in Node, over loadMnist of @myelin/data/node; myelin train passes one)',
-        );
-      const [trainSet, testSet] = await Promise.all([
-        data.imageSet('mnist', 'train'),
-        data.imageSet('mnist', 'test'),
-      ]);
+      const [trainSet, testSet] = await loadImageSets('saliency-mnist', o, 'mnist');
       ctx.throwIfStopped();
       const model = new LeNet5({ seed: o.seed });
       ctx.onEnd(() => model.dispose());

@@ -20,8 +20,8 @@ import {
 import type { Observable } from 'rxjs';
 import { LeNet5 } from '../lenet.js';
 import { packConditional, unpackConditional, VAE, vaeLoss, vaeObjective } from '../vae.js';
-import { dataOf, lossCurve } from './autoencoder-mnist.js';
-import { type RecipeData, subset } from './data.js';
+import { lossCurve } from './autoencoder-mnist.js';
+import { loadImageSets, type RecipeData, subset } from './data.js';
 
 const TEST_BATCH = 500;
 /** Samples the LeNet-5 judge scores (the figure: 1,000). */
@@ -172,11 +172,7 @@ export const vaeMnist: Recipe<VaeMnistOptions> = defineRecipe({
   options,
   run: (o: VaeMnistOptions) =>
     recipeStream(async (ctx) => {
-      const data = dataOf('vae-mnist', o);
-      const [trainSet, testSet] = await Promise.all([
-        data.imageSet('mnist', 'train'),
-        data.imageSet('mnist', 'test'),
-      ]);
+      const [trainSet, testSet] = await loadImageSets('vae-mnist', o, 'mnist');
       ctx.throwIfStopped();
       const trainImages = subset(trainSet, o.limit);
       const testImages = subset(testSet, o.testLimit);
