@@ -1,12 +1,12 @@
 import { statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Tensor } from '@myelin/core';
-import { DataLoader } from '@myelin/data';
+import { DataLoader, takeImages } from '@myelin/data';
 import { accuracy, CheckpointError, evaluate, type LoadedCheckpoint, loadCheckpoint } from '@myelin/train';
 import { UsageError } from './args.js';
 import { BACKEND_CHOICES, selectBackend } from './backends.js';
 import { defineCommand } from './command.js';
-import { datasetFor, limitSet, loadSet } from './data.js';
+import { datasetFor, loadSet } from './data.js';
 import { DATASETS, type DatasetName, findModel, unknown } from './models.js';
 import { CHECKPOINT_NAME } from './train.js';
 
@@ -62,7 +62,7 @@ export const evalCommand = defineCommand({
       const model = spec.build(10);
       try {
         model.loadStateDict(ck.tensors);
-        const test = datasetFor(limitSet(await loadSet(dataset, 'test'), f.limit), spec);
+        const test = datasetFor(takeImages(await loadSet(dataset, 'test'), f.limit), spec);
         const r = await evaluate(model, new DataLoader(test, { batchSize: f.batchSize }), {
           metrics: [accuracy()],
         });

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { manualSeed, type Tensor } from '@myelin/core';
-import { DataLoader } from '@myelin/data';
+import { DataLoader, takeImages } from '@myelin/data';
 import { crossEntropy } from '@myelin/nn';
 import { Adam } from '@myelin/optim';
 import { accuracy, fit, History, modelCheckpoint, progressBar, type TrainEvent } from '@myelin/train';
@@ -9,7 +9,7 @@ import { lastValueFrom } from 'rxjs';
 import { type RecipeOption, UsageError } from './args.js';
 import { BACKEND_CHOICES, selectBackend } from './backends.js';
 import { defineCommand } from './command.js';
-import { datasetFor, limitSet, loadSet } from './data.js';
+import { datasetFor, loadSet } from './data.js';
 import { DATASETS, MODELS, type ModelSpec } from './models.js';
 import { findRecipe, recipeFlags, trainRecipe, unknownTarget } from './recipes.js';
 
@@ -72,8 +72,8 @@ export const trainCommand = defineCommand({
       `backend ${backend.name}; ${modelName} on ${f.dataset}; ${f.epochs} epoch(s), batch ${f.batchSize}, Adam lr ${f.lr}, seed ${f.seed}\n`,
     );
     const [trainSet, testSet] = await Promise.all([loadSet(f.dataset, 'train'), loadSet(f.dataset, 'test')]);
-    const trainData = datasetFor(limitSet(trainSet, f.limit), spec);
-    const testData = datasetFor(limitSet(testSet, f.valLimit), spec);
+    const trainData = datasetFor(takeImages(trainSet, f.limit), spec);
+    const testData = datasetFor(takeImages(testSet, f.valLimit), spec);
     const trainLoader = new DataLoader(trainData, { batchSize: f.batchSize, shuffle: true, seed: f.seed });
     const testLoader = new DataLoader(testData, { batchSize: 500 });
 

@@ -15,6 +15,18 @@ export interface ImageSet {
   cols: number;
 }
 
+/** The first `limit` images of a set (0 or more than it has: all of them), sharing its bytes. */
+export function takeImages(set: ImageSet, limit: number): ImageSet {
+  if (limit <= 0 || limit >= set.count) return set;
+  const px = set.rows * set.cols;
+  return {
+    ...set,
+    count: limit,
+    images: set.images.subarray(0, limit * px),
+    labels: set.labels.subarray(0, limit),
+  };
+}
+
 /** A data set file that does not hold what it should (wrong count, dims or labels). */
 export class DatasetValidationError extends Error {
   override readonly name = 'DatasetValidationError';

@@ -58,6 +58,7 @@ export {
   imageDataset,
   imageSetFromIdx,
   imageSetToTensors,
+  takeImages,
 } from './image-set.js';
 export { DataLoader, type DataLoaderOptions } from './loader.js';
 export { epochGenerator } from './random.js';

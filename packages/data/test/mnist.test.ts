@@ -14,6 +14,7 @@ import {
   imageSetToTensors,
   loadFashionMnist,
   loadMnist,
+  takeImages,
 } from '../src/node/index.js';
 
 /**
@@ -189,5 +190,36 @@ describe('Fashion-MNIST from Debian dataset-fashion-mnist', () => {
     expect(err).toBeInstanceOf(DatasetNotFoundError);
     expect((err as Error).message).toContain('apt-get install -y dataset-fashion-mnist');
     expect((err as Error).message).toContain('t10k-images-idx3-ubyte');
+  });
+});
+
+describe('takeImages', () => {
+  it('keeps the first n images and labels as views of the same bytes; 0 or more than the set keeps all', () => {
+    // 3 images of 2×2: image i holds the bytes 4i … 4i+3, label 10 + i.
+    const set: ImageSet = {
+      images: Uint8Array.from({ length: 12 }, (_, i) => i),
+      labels: Uint8Array.of(10, 11, 12),
+      count: 3,
+      rows: 2,
+      cols: 2,
+    };
+    for (const [limit, count] of [
+      [0, 3],
+      [1, 1],
+      [2, 2],
+      [3, 3],
+      [7, 3],
+    ] as const) {
+      const t = takeImages(set, limit);
+      expect([limit, t.count, [...t.images], [...t.labels], t.rows, t.cols]).toEqual([
+        limit,
+        count,
+        Array.from({ length: 4 * count }, (_, i) => i),
+        [10, 11, 12].slice(0, count),
+        2,
+        2,
+      ]);
+      expect(t.images.buffer).toBe(set.images.buffer);
+    }
   });
 });

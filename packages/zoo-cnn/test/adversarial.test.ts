@@ -1,6 +1,6 @@
 import { wasmBackend } from '@myelin/backend-wasm';
 import { Generator, Module, memory, noGrad, scope, type Tensor, tensor, use } from '@myelin/core';
-import { DataLoader, imageDataset, imageSetToTensors } from '@myelin/data';
+import { DataLoader, imageDataset, imageSetToTensors, takeImages } from '@myelin/data';
 import { loadMnist } from '@myelin/data/node';
 import { Conv2d, crossEntropy, Flatten, Linear, ReLU, Sequential } from '@myelin/nn';
 import { Adam } from '@myelin/optim';
@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adversarialBatches, fgsm, pgd, robustAccuracy } from '../src/adversarial.js';
 import { LeNet5 } from '../src/lenet.js';
 import { type AdversarialMnistOptions, adversarialMnist } from '../src/recipes/adversarial-mnist.js';
-import { type RecipeData, subset } from '../src/recipes/data.js';
+import type { RecipeData } from '../src/recipes/data.js';
 
 /** Seeded uniform numbers in [lo, hi) on the host. */
 function uniform(g: Generator, count: number, lo = 0, hi = 1): Float32Array {
@@ -257,14 +257,14 @@ describe('PGD on a briefly trained LeNet-5 and adversarial training on real MNIS
     await use(await wasmBackend());
     net = new LeNet5({ seed: 1 });
     const optimizer = new Adam(net.parameters(), { lr: 2e-3 });
-    const data = new DataLoader(imageDataset(subset(await loadMnist({ split: 'train' }), 4000)), {
+    const data = new DataLoader(imageDataset(takeImages(await loadMnist({ split: 'train' }), 4000)), {
       batchSize: 64,
       shuffle: true,
       seed: 1,
     });
     await lastValueFrom(fit(net, { optimizer, loss: (p, t) => crossEntropy(p, t), data, epochs: 1 }));
     optimizer.dispose();
-    ({ x, y } = imageSetToTensors(subset(await loadMnist({ split: 'test' }), 500)));
+    ({ x, y } = imageSetToTensors(takeImages(await loadMnist({ split: 'test' }), 500)));
   }, 60_000);
   afterAll(async () => {
     net.dispose();
@@ -306,13 +306,13 @@ describe('PGD on a briefly trained LeNet-5 and adversarial training on real MNIS
 
   it('adversarialBatches: each clean batch becomes a PGD batch, the clean images are freed, .grad stays untouched', async () => {
     net.zeroGrad();
-    const set = subset(await loadMnist({ split: 'train' }), 256);
+    const set = takeImages(await loadMnist({ split: 'train' }), 256);
     const before = memory().tensors;
     const loader = new DataLoader(imageDataset(set), { batchSize: 64 });
     let batches = 0;
     for await (const b of adversarialBatches(net, loader, { epsilon: 0.1, steps: 3, seed: 3 })) {
       const clean = imageSetToTensors(
-        subset(
+        takeImages(
           {
             ...set,
             images: set.images.subarray(batches * 64 * 784),

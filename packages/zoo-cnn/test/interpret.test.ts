@@ -1,6 +1,6 @@
 import { wasmBackend } from '@myelin/backend-wasm';
 import { Generator, memory, noGrad, scope, type Tensor, tensor, use } from '@myelin/core';
-import { DataLoader, imageDataset, imageSetToTensors } from '@myelin/data';
+import { DataLoader, imageDataset, imageSetToTensors, takeImages } from '@myelin/data';
 import { loadMnist } from '@myelin/data/node';
 import { AdaptiveAvgPool2d, Conv2d, crossEntropy, Flatten, Linear, ReLU, Sequential } from '@myelin/nn';
 import { Adam } from '@myelin/optim';
@@ -17,14 +17,14 @@ import {
   saliency,
 } from '../src/interpret.js';
 import { LeNet5 } from '../src/lenet.js';
-import { type RecipeData, subset } from '../src/recipes/data.js';
+import type { RecipeData } from '../src/recipes/data.js';
 import { type SaliencyMnistOptions, saliencyMnist } from '../src/recipes/saliency-mnist.js';
 
 /** LeNet-5 after one epoch over the first `n` MNIST training digits (Adam, lr 2e-3, batch 64). */
 async function briefLeNet(n: number): Promise<LeNet5> {
   const net = new LeNet5({ seed: 1 });
   const optimizer = new Adam(net.parameters(), { lr: 2e-3 });
-  const data = new DataLoader(imageDataset(subset(await loadMnist({ split: 'train' }), n)), {
+  const data = new DataLoader(imageDataset(takeImages(await loadMnist({ split: 'train' }), n)), {
     batchSize: 64,
     shuffle: true,
     seed: 1,
@@ -55,7 +55,7 @@ describe('saliency and Grad-CAM of a briefly trained LeNet-5 on real MNIST digit
   beforeAll(async () => {
     await use(await wasmBackend());
     net = await briefLeNet(4000);
-    ({ x, y } = imageSetToTensors(subset(await loadMnist({ split: 'test' }), N)));
+    ({ x, y } = imageSetToTensors(takeImages(await loadMnist({ split: 'test' }), N)));
     pixels = (await x.data()) as Float32Array;
   }, 60_000);
   afterAll(async () => {

@@ -1,5 +1,5 @@
 import { Generator, noGrad, scope, type Tensor } from '@myelin/core';
-import { DataLoader, imageDataset, imageSetToTensors } from '@myelin/data';
+import { DataLoader, imageDataset, imageSetToTensors, takeImages } from '@myelin/data';
 import { crossEntropy } from '@myelin/nn';
 import { Adam, CosineAnnealingLR } from '@myelin/optim';
 import {
@@ -18,7 +18,7 @@ import { adversarialBatches, fgsm, pgd, robustAccuracy } from '../adversarial.js
 import type { ImageModel } from '../interpret.js';
 import { LeNet5 } from '../lenet.js';
 import { commonOptions, trainingCurves } from './classifier.js';
-import { loadImageSets, type RecipeData, subset } from './data.js';
+import { loadImageSets, type RecipeData } from './data.js';
 
 const options = [
   { name: 'epochs', type: 'integer', default: 10, min: 1, help: 'passes over the training images' },
@@ -81,7 +81,7 @@ export const adversarialMnist: Recipe<AdversarialMnistOptions> = defineRecipe({
       ctx.onEnd(() => model.dispose());
       const optimizer = new Adam(model.parameters(), { lr: o.lr });
       ctx.onEnd(() => optimizer.dispose());
-      const loader = new DataLoader(imageDataset(subset(trainSet, o.limit)), {
+      const loader = new DataLoader(imageDataset(takeImages(trainSet, o.limit)), {
         batchSize: o.batchSize,
         shuffle: true,
         seed: o.seed,
@@ -100,7 +100,7 @@ export const adversarialMnist: Recipe<AdversarialMnistOptions> = defineRecipe({
           data:
             o.training === 'pgd' && o.epsilon > 0 ? adversarialBatches(model, loader, attackOptions) : loader,
           batchesPerEpoch: loader.length,
-          validationData: new DataLoader(imageDataset(subset(testSet, o.testLimit)), { batchSize: 500 }),
+          validationData: new DataLoader(imageDataset(takeImages(testSet, o.testLimit)), { batchSize: 500 }),
           epochs: o.epochs,
           metrics: [accuracy()],
         }).pipe(history.track(), lrScheduler(new CosineAnnealingLR(optimizer, { Tmax: o.epochs }))),
@@ -115,7 +115,7 @@ export const adversarialMnist: Recipe<AdversarialMnistOptions> = defineRecipe({
         ),
       });
 
-      const { x, y } = imageSetToTensors(subset(testSet, o.testLimit));
+      const { x, y } = imageSetToTensors(takeImages(testSet, o.testLimit));
       ctx.onEnd(() => {
         x.dispose();
         y.dispose();

@@ -1,5 +1,12 @@
 import { Generator, noGrad, scope, type Tensor } from '@myelin/core';
-import { DataLoader, type ImageSet, imageDataset, imageSetToTensors, type Transform } from '@myelin/data';
+import {
+  DataLoader,
+  type ImageSet,
+  imageDataset,
+  imageSetToTensors,
+  type Transform,
+  takeImages,
+} from '@myelin/data';
 import { mseLoss } from '@myelin/nn';
 import { Adam } from '@myelin/optim';
 import {
@@ -26,7 +33,7 @@ import {
   TiedAutoencoder,
 } from '../autoencoders.js';
 import { fitPca, pcaReconstruct, pcaReconstructionMse } from '../pca.js';
-import { loadImageSets, type RecipeData, subset } from './data.js';
+import { loadImageSets, type RecipeData } from './data.js';
 
 /** Images per evaluation batch: forward only, so larger than training batches. */
 const TEST_BATCH = 500;
@@ -236,8 +243,8 @@ export const autoencoderMnist: Recipe<AutoencoderMnistOptions> = defineRecipe({
     recipeStream(async (ctx) => {
       const [trainSet, testSet] = await loadImageSets('autoencoder-mnist', o, 'mnist');
       ctx.throwIfStopped();
-      const trainImages = subset(trainSet, o.limit);
-      const testImages = subset(testSet, o.testLimit);
+      const trainImages = takeImages(trainSet, o.limit);
+      const testImages = takeImages(testSet, o.testLimit);
       const model = buildModel(o);
       ctx.onEnd(() => model.dispose());
       const optimizer = new Adam(model.parameters(), { lr: o.lr });
@@ -279,7 +286,7 @@ export const autoencoderMnist: Recipe<AutoencoderMnistOptions> = defineRecipe({
         signal: ctx.signal,
       });
       if (o.samples > 0)
-        await reconstructionGrids(ctx, model, subset(testImages, o.samples), testNoise?.(), pca);
+        await reconstructionGrids(ctx, model, takeImages(testImages, o.samples), testNoise?.(), pca);
       ctx.emit({
         type: 'figure',
         kind: 'chart',

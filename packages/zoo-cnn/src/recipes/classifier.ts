@@ -1,5 +1,12 @@
 import { argmax, noGrad, scope, type Tensor } from '@myelin/core';
-import { DataLoader, type ImageSet, imageDataset, imageSetToTensors, type Transform } from '@myelin/data';
+import {
+  DataLoader,
+  type ImageSet,
+  imageDataset,
+  imageSetToTensors,
+  type Transform,
+  takeImages,
+} from '@myelin/data';
 import { crossEntropy } from '@myelin/nn';
 import {
   accuracy,
@@ -18,7 +25,7 @@ import {
 } from '@myelin/train';
 import type { Observable } from 'rxjs';
 import type { ImageClassifier } from '../input.js';
-import { CLASS_NAMES, type ImageSetName, loadImageSets, type RecipeData, subset } from './data.js';
+import { CLASS_NAMES, type ImageSetName, loadImageSets, type RecipeData } from './data.js';
 
 /** The options every image-classifier recipe declares. */
 export interface ClassifierOptions extends RecipeData {
@@ -146,7 +153,7 @@ async function predictionGrid(
   count: number,
   batch: number,
 ): Promise<ZooEvent> {
-  const set = subset(testSet, count);
+  const set = takeImages(testSet, count);
   const predicted = new Int32Array(set.count);
   model.eval();
   for (let start = 0; start < set.count; start += batch) {
@@ -185,8 +192,8 @@ export function trainClassifier(spec: ClassifierSpec, o: ClassifierOptions): Obs
   return recipeStream(async (ctx) => {
     const [trainSet, testSet] = await loadImageSets(spec.recipe, o, spec.dataset);
     ctx.throwIfStopped();
-    const train = imageDataset(subset(trainSet, o.limit));
-    const test = imageDataset(subset(testSet, o.testLimit));
+    const train = imageDataset(takeImages(trainSet, o.limit));
+    const test = imageDataset(takeImages(testSet, o.testLimit));
     const model = spec.build();
     ctx.onEnd(() => model.dispose());
     const { optimizer, scheduler } = spec.optimize(model);

@@ -45,18 +45,6 @@ export function loadImageSets(
   return Promise.all([data.imageSet(name, 'train'), data.imageSet(name, 'test')]);
 }
 
-/** The first `limit` images of a set (0: all), sharing its bytes. */
-export function subset(set: ImageSet, limit: number): ImageSet {
-  if (limit <= 0 || limit >= set.count) return set;
-  const px = set.rows * set.cols;
-  return {
-    ...set,
-    count: limit,
-    images: set.images.subarray(0, limit * px),
-    labels: set.labels.subarray(0, limit),
-  };
-}
-
 /** Class names by label, for captions. */
 export const CLASS_NAMES: Readonly<Record<ImageSetName, readonly string[]>> = {
   mnist: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'],

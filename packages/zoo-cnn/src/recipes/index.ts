@@ -14,7 +14,13 @@ export {
   trainClassifier,
   trainingCurves,
 } from './classifier.js';
-export { CLASS_NAMES, type ImageSetName, type ImageSetSource, type RecipeData, subset } from './data.js';
+export {
+  CLASS_NAMES,
+  type ImageSetName,
+  type ImageSetSource,
+  loadImageSets,
+  type RecipeData,
+} from './data.js';
 export { type Lenet5MnistOptions, lenet5Mnist } from './lenet5-mnist.js';
 export { type ResnetFashionOptions, resnetFashion } from './resnet-fashion.js';
 export { type SaliencyMnistOptions, saliencyMnist } from './saliency-mnist.js';

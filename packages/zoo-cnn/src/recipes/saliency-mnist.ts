@@ -1,5 +1,5 @@
 import { noGrad, scope, type Tensor } from '@myelin/core';
-import { DataLoader, imageDataset, imageSetToTensors } from '@myelin/data';
+import { DataLoader, imageDataset, imageSetToTensors, takeImages } from '@myelin/data';
 import { crossEntropy } from '@myelin/nn';
 import { Adam } from '@myelin/optim';
 import {
@@ -16,7 +16,7 @@ import {
 import { filterImages, gradCam, occlusion, overlay, saliency } from '../interpret.js';
 import { LeNet5 } from '../lenet.js';
 import { commonOptions, trainingCurves } from './classifier.js';
-import { loadImageSets, type RecipeData, subset } from './data.js';
+import { loadImageSets, type RecipeData } from './data.js';
 
 const options = [
   { name: 'epochs', type: 'integer', default: 3, min: 1, help: 'passes over the training images' },
@@ -90,8 +90,8 @@ export const saliencyMnist: Recipe<SaliencyMnistOptions> = defineRecipe({
       ctx.onEnd(() => model.dispose());
       const optimizer = new Adam(model.parameters(), { lr: o.lr });
       ctx.onEnd(() => optimizer.dispose());
-      const train = imageDataset(subset(trainSet, o.limit));
-      const test = imageDataset(subset(testSet, o.testLimit));
+      const train = imageDataset(takeImages(trainSet, o.limit));
+      const test = imageDataset(takeImages(testSet, o.testLimit));
       const loader = new DataLoader(train, { batchSize: o.batchSize, shuffle: true, seed: o.seed });
       const history = new History();
       await ctx.follow(
@@ -116,7 +116,7 @@ export const saliencyMnist: Recipe<SaliencyMnistOptions> = defineRecipe({
       ctx.emit(samplesEvent('first-layer filters', await filterImages(model)));
 
       if (o.samples === 0) return;
-      const { x, y } = imageSetToTensors(subset(testSet, o.samples));
+      const { x, y } = imageSetToTensors(takeImages(testSet, o.samples));
       ctx.onEnd(() => {
         x.dispose();
         y.dispose();

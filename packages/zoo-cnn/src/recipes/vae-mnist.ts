@@ -1,5 +1,5 @@
 import { argmax, noGrad, scope, softmax, type Tensor } from '@myelin/core';
-import { DataLoader, imageDataset, imageSetToTensors } from '@myelin/data';
+import { DataLoader, imageDataset, imageSetToTensors, takeImages } from '@myelin/data';
 import { crossEntropy, mseLoss } from '@myelin/nn';
 import { Adam } from '@myelin/optim';
 import {
@@ -21,7 +21,7 @@ import type { Observable } from 'rxjs';
 import { LeNet5 } from '../lenet.js';
 import { packConditional, unpackConditional, VAE, vaeLoss, vaeObjective } from '../vae.js';
 import { lossCurve } from './autoencoder-mnist.js';
-import { loadImageSets, type RecipeData, subset } from './data.js';
+import { loadImageSets, type RecipeData } from './data.js';
 
 const TEST_BATCH = 500;
 /** Samples the LeNet-5 judge scores (the figure: 1,000). */
@@ -174,8 +174,8 @@ export const vaeMnist: Recipe<VaeMnistOptions> = defineRecipe({
     recipeStream(async (ctx) => {
       const [trainSet, testSet] = await loadImageSets('vae-mnist', o, 'mnist');
       ctx.throwIfStopped();
-      const trainImages = subset(trainSet, o.limit);
-      const testImages = subset(testSet, o.testLimit);
+      const trainImages = takeImages(trainSet, o.limit);
+      const testImages = takeImages(testSet, o.testLimit);
       const classes = o.conditional ? 10 : 0;
       const model = new VAE({
         latent: o.latent,
@@ -211,7 +211,7 @@ export const vaeMnist: Recipe<VaeMnistOptions> = defineRecipe({
 
       const sampleLabels = (n: number) => (classes ? Array.from({ length: n }, (_, i) => i % 10) : undefined);
       if (o.samples > 0) {
-        const shown = subset(testImages, o.samples);
+        const shown = takeImages(testImages, o.samples);
         const { x, y } = imageSetToTensors(shown);
         const made: Tensor[] = [x, y];
         try {
