@@ -1,9 +1,6 @@
 import { wasmBackend } from '@myelin/backend-wasm';
 import { Generator, grad, memory, scope, sigmoid, type Tensor, tensor, use } from '@myelin/core';
-import { loadMnist } from '@myelin/data/node';
 import { mseLoss } from '@myelin/nn';
-import { parseRecipeOptions, type SamplesEvent, type ZooEvent } from '@myelin/train';
-import { lastValueFrom, tap, toArray } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   autoencoderLoss,
@@ -17,32 +14,8 @@ import {
   maskingNoise,
   TiedAutoencoder,
 } from '../src/autoencoders.js';
-import { type AutoencoderMnistOptions, autoencoderMnist } from '../src/recipes/autoencoder-mnist.js';
-
-const data = { imageSet: (_name: string, split: 'train' | 'test') => loadMnist({ split }) };
-
-/** Run the recipe with flag-like options, as the CLI does: its events, wall time and leaked tensors. */
-async function runRecipe(raw: Record<string, string>) {
-  const options = { ...parseRecipeOptions(autoencoderMnist.options, raw), data } as AutoencoderMnistOptions;
-  const before = memory().tensors;
-  const atEpochEnd: number[] = [];
-  const t0 = performance.now();
-  const events = await lastValueFrom(
-    autoencoderMnist.run(options).pipe(
-      tap((e) => {
-        if (e.type === 'epochEnd') atEpochEnd.push(memory().tensors);
-      }),
-      toArray(),
-    ),
-  );
-  return { events, atEpochEnd, seconds: (performance.now() - t0) / 1000, leaked: memory().tensors - before };
-}
-
-const metric = (events: ZooEvent[], name: string) =>
-  events.find((e): e is Extract<ZooEvent, { type: 'metric' }> => e.type === 'metric' && e.name === name)
-    ?.value;
-const grid = (events: ZooEvent[], title: string) =>
-  events.find((e): e is SamplesEvent => e.type === 'samples' && e.title === title);
+import { autoencoderMnist } from '../src/recipes/autoencoder-mnist.js';
+import { grid, metric, optionsOf, runRecipe } from './recipe-run.js';
 
 const host = async (t: Tensor) => Float64Array.from(await t.data());
 
@@ -65,7 +38,7 @@ describe('autoencoders on real MNIST (wasm backend)', () => {
   });
 
   it('a conv autoencoder with a 49-number code beats PCA-49 on test MSE (10,000 training digits, 2 epochs, 2,000 test digits)', async () => {
-    const r = await runRecipe({
+    const r = await runRecipe(autoencoderMnist, {
       epochs: '2',
       limit: '10000',
       testLimit: '2000',
@@ -89,7 +62,7 @@ describe('autoencoders on real MNIST (wasm backend)', () => {
   }, 120_000);
 
   it('a denoising conv autoencoder (Gaussian σ = 0.5) lowers the MSE of noisy test digits far below the noise’s', async () => {
-    const r = await runRecipe({
+    const r = await runRecipe(autoencoderMnist, {
       noise: 'gaussian',
       noiseLevel: '0.5',
       epochs: '2',
@@ -111,10 +84,7 @@ describe('autoencoders on real MNIST (wasm backend)', () => {
 
 describe('stopping', () => {
   it('unsubscribing after 3 batches stops the run and frees every tensor', async () => {
-    const options = {
-      ...parseRecipeOptions(autoencoderMnist.options, { model: 'dense', limit: '2000', noise: 'masking' }),
-      data,
-    } as AutoencoderMnistOptions;
+    const options = optionsOf(autoencoderMnist, { model: 'dense', limit: '2000', noise: 'masking' });
     const before = memory().tensors;
     let batches = 0;
     let after = 0;

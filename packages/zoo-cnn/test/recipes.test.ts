@@ -1,50 +1,15 @@
 import { existsSync } from 'node:fs';
 import { wasmBackend } from '@myelin/backend-wasm';
 import { memory, use } from '@myelin/core';
-import { FASHION_MNIST_DIR, loadFashionMnist, loadMnist } from '@myelin/data/node';
-import {
-  mergeRecipes,
-  parseRecipeOptions,
-  type Recipe,
-  type SamplesEvent,
-  type ZooEvent,
-} from '@myelin/train';
-import { lastValueFrom, tap, toArray } from 'rxjs';
+import { FASHION_MNIST_DIR, loadMnist } from '@myelin/data/node';
+import { mergeRecipes, type Recipe, type SamplesEvent, type ZooEvent } from '@myelin/train';
+import { lastValueFrom } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ImageSetSource, recipes } from '../src/index.js';
+import { recipes } from '../src/index.js';
+import { metric, optionsOf, runRecipe } from './recipe-run.js';
 
 /** Fashion-MNIST is Debian's `dataset-fashion-mnist`; where it is missing its tests are skipped. */
 const fashion = existsSync(FASHION_MNIST_DIR);
-
-/** The Node loaders, as `myelin train` passes them. */
-const data: ImageSetSource = {
-  imageSet: (name, split) => (name === 'mnist' ? loadMnist({ split }) : loadFashionMnist({ split })),
-};
-
-/** Options from flag-like strings (checked and defaulted as the CLI does), plus the data source. */
-function optionsOf<O>(recipe: Recipe<O>, raw: Record<string, string>): O {
-  return { ...(parseRecipeOptions(recipe.options, raw) as O), data };
-}
-
-/** Run to the end: the events, the live tensors at every epoch end, before and after, the wall time. */
-async function runAll<O>(recipe: Recipe<O>, raw: Record<string, string>) {
-  const before = memory().tensors;
-  const atEpochEnd: number[] = [];
-  const t0 = performance.now();
-  const events = await lastValueFrom(
-    recipe.run(optionsOf(recipe, raw)).pipe(
-      tap((e) => {
-        if (e.type === 'epochEnd') atEpochEnd.push(memory().tensors);
-      }),
-      toArray(),
-    ),
-  );
-  return { events, before, after: memory().tensors, atEpochEnd, seconds: (performance.now() - t0) / 1000 };
-}
-
-const metric = (events: ZooEvent[], name: string) =>
-  events.find((e): e is Extract<ZooEvent, { type: 'metric' }> => e.type === 'metric' && e.name === name)
-    ?.value;
 
 /** Subscribe, unsubscribe after the `n`-th batch, and wait: no event may follow, and every tensor goes. */
 async function stopsWhenUnsubscribed<O>(recipe: Recipe<O>, raw: Record<string, string>, n: number) {
@@ -100,7 +65,7 @@ describe('zoo-cnn recipes on real data (wasm backend)', () => {
   });
 
   it('lenet5-mnist: 5,000 MNIST images, 2 epochs → ≥ 93% on 1,000 test images; memory flat across epochs', async () => {
-    const r = await runAll(recipes['lenet5-mnist'], {
+    const r = await runRecipe(recipes['lenet5-mnist'], {
       epochs: '2',
       limit: '5000',
       testLimit: '1000',
@@ -143,7 +108,7 @@ describe('zoo-cnn recipes on real data (wasm backend)', () => {
   it.skipIf(!fashion)(
     'resnet-fashion (width 8): 3,000 augmented Fashion-MNIST images, 2 epochs → ≥ 55% on 500 test images; memory flat',
     async () => {
-      const r = await runAll(recipes['resnet-fashion'], {
+      const r = await runRecipe(recipes['resnet-fashion'], {
         epochs: '2',
         limit: '3000',
         testLimit: '500',

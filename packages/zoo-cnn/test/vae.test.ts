@@ -1,39 +1,13 @@
 import { wasmBackend } from '@myelin/backend-wasm';
-import { Generator, memory, scope, type Tensor, tensor, use } from '@myelin/core';
-import { loadMnist } from '@myelin/data/node';
-import { parseRecipeOptions, type SamplesEvent, type ZooEvent } from '@myelin/train';
-import { lastValueFrom, tap, toArray } from 'rxjs';
+import { Generator, scope, type Tensor, tensor, use } from '@myelin/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type VaeMnistOptions, vaeMnist } from '../src/recipes/vae-mnist.js';
+import { vaeMnist } from '../src/recipes/vae-mnist.js';
 import { packConditional, VAE, vaeKl, vaeLoss, vaeObjective } from '../src/vae.js';
-
-const data = { imageSet: (_name: string, split: 'train' | 'test') => loadMnist({ split }) };
+import { grid, metric, runRecipe } from './recipe-run.js';
 
 const uniform = (g: Generator, n: number, lo: number, hi: number) =>
   Float32Array.from(g.uniform(n), (u) => lo + (hi - lo) * u);
 const first = async (t: Tensor) => (await t.data())[0]!;
-
-/** Run the recipe with flag-like options: events, live tensors at each epoch end, before and after. */
-async function runRecipe(raw: Record<string, string>) {
-  const options = { ...parseRecipeOptions(vaeMnist.options, raw), data } as VaeMnistOptions;
-  const before = memory().tensors;
-  const atEpochEnd: number[] = [];
-  const t0 = performance.now();
-  const events = await lastValueFrom(
-    vaeMnist.run(options).pipe(
-      tap((e) => {
-        if (e.type === 'epochEnd') atEpochEnd.push(memory().tensors);
-      }),
-      toArray(),
-    ),
-  );
-  return { events, atEpochEnd, seconds: (performance.now() - t0) / 1000, leaked: memory().tensors - before };
-}
-const metric = (events: ZooEvent[], name: string) =>
-  events.find((e): e is Extract<ZooEvent, { type: 'metric' }> => e.type === 'metric' && e.name === name)
-    ?.value;
-const grid = (events: ZooEvent[], title: string) =>
-  events.find((e): e is SamplesEvent => e.type === 'samples' && e.title === title);
 
 describe('VAE terms against closed forms', () => {
   const g = new Generator(5);
@@ -150,7 +124,7 @@ describe('vae-mnist on real MNIST (wasm backend)', () => {
   });
 
   it('VAE (784-400-20), 5,000 digits, 3 epochs: the test negative ELBO falls, memory stays flat, samples come out', async () => {
-    const r = await runRecipe({ epochs: '3', limit: '5000', testLimit: '1000', samples: '16' });
+    const r = await runRecipe(vaeMnist, { epochs: '3', limit: '5000', testLimit: '1000', samples: '16' });
     const validation = r.events.filter((e) => e.type === 'validation').map((e) => e.loss);
     const elbo = metric(r.events, 'test negative ELBO')!;
     console.log(
@@ -168,7 +142,7 @@ describe('vae-mnist on real MNIST (wasm backend)', () => {
   }, 120_000);
 
   it('conditional VAE: samples are captioned with the digits 0–9 in turn; memory stays flat', async () => {
-    const r = await runRecipe({
+    const r = await runRecipe(vaeMnist, {
       conditional: 'true',
       epochs: '2',
       limit: '3000',
