@@ -18,6 +18,8 @@ import type { Out } from './command.js';
 import { loadSet } from './data.js';
 import type { DatasetName } from './models.js';
 import { chartSvg, imageGridPng } from './pictures.js';
+import { classicData } from './zoo-data/classic.js';
+import { textData } from './zoo-data/text.js';
 
 /**
  * The zoo packages `myelin` looks for. Each that is installed contributes its `recipes` export; a
@@ -118,6 +120,14 @@ function writeFile(path: string, data: string | Uint8Array): void {
   const partial = `${path}.partial-${process.pid}`;
   writeFileSync(partial, data);
   renameSync(partial, path);
+}
+
+/**
+ * What every recipe gets as `data`: the image sets, and each zoo's other sources (tables, text
+ * corpora) from the Node loaders. A recipe takes the methods it needs and ignores the rest.
+ */
+function nodeZooData() {
+  return { ...classicData(), ...textData(), ...nodeImageData() };
 }
 
 /** The image sets from the Node loaders, each read once per run. */
@@ -231,7 +241,7 @@ export async function trainRecipe(
   };
   const start = performance.now();
   try {
-    await lastValueFrom(recipe.run({ ...options, data: nodeImageData() }).pipe(tap(handle)), {
+    await lastValueFrom(recipe.run({ ...options, data: nodeZooData() }).pipe(tap(handle)), {
       defaultValue: undefined,
     });
   } finally {

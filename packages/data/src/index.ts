@@ -76,3 +76,4 @@ export {
   type Transform,
   toFloat,
 } from './transforms.js';
+export * from './words.js';

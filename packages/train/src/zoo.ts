@@ -65,6 +65,10 @@ export interface EpisodeEvent {
   return: number;
   /** Steps taken. */
   length: number;
+  /** The agent's mean training loss over the episode, when it learns from it. */
+  loss?: number;
+  /** The exploration rate in force (ε of an ε-greedy policy), when there is one. */
+  epsilon?: number;
   /** Rendered frames, `[T, C, H, W]` in [0, 1], when the recipe records them. */
   frames?: ImageArray;
 }

@@ -10,6 +10,7 @@
  * ```
  */
 export * from '../index.js';
+export * from './corpora.js';
 export {
   DatasetNotFoundError,
   FASHION_MNIST_DIR,
@@ -21,3 +22,4 @@ export {
 } from './datasets.js';
 export * from './digits.js';
 export { readCsv, readIdx, readIdxSync, readTextLines, textFileLines } from './files.js';
+export * from './sklearn.js';

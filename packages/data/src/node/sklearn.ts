@@ -1,0 +1,2 @@
+// Filled in by the zoo work of this wave (see the package README).
+export {};
