@@ -2,6 +2,8 @@ import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ImageSet } from '@myelin/data';
 import {
+  type EmbeddingEvent,
+  type EpisodeEvent,
   flagName,
   mergeRecipes,
   progressBar,
@@ -9,6 +11,7 @@ import {
   type RecipeOption,
   type RecipeRegistry,
   type TrainEvent,
+  type VegaLiteSpec,
   type ZooEvent,
 } from '@myelin/train';
 import { lastValueFrom, Subject, tap } from 'rxjs';
@@ -146,10 +149,69 @@ function nodeImageData() {
   };
 }
 
+/** One progress line for RL runs: the episode, its return and the mean return of the last 100. */
+function episodeLine(e: EpisodeEvent, all: readonly EpisodeEvent[]): string {
+  const recent = all.slice(-100);
+  const mean = recent.reduce((a, x) => a + x.return, 0) / recent.length;
+  const parts = [
+    `episode ${e.episode + 1}: return ${fmt(e.return)}`,
+    `mean of last ${recent.length} ${fmt(mean)}`,
+    `length ${e.length}`,
+  ];
+  if (e.loss !== undefined) parts.push(`loss ${fmt(e.loss)}`);
+  if (e.epsilon !== undefined) parts.push(`ε ${fmt(e.epsilon)}`);
+  return parts.join(', ');
+}
+
+function fmt(x: number): string {
+  return Number.isInteger(x) ? String(x) : x.toFixed(Math.abs(x) >= 100 ? 1 : 4);
+}
+
+/** Every episode as a CSV row (what `--out` writes as `episodes.csv`). */
+function episodesCsv(episodes: readonly EpisodeEvent[]): string {
+  const rows = episodes.map((e) =>
+    [e.episode, e.return, e.length, e.loss ?? '', e.epsilon ?? ''].map(String).join(','),
+  );
+  return `episode,return,length,loss,epsilon\n${rows.join('\n')}\n`;
+}
+
+/**
+ * A scatter plot of embedded points (the first two coordinates), labelled when the points carry
+ * labels and there are few enough to read (≤ 300).
+ */
+function embeddingChart(title: string, points: NonNullable<EmbeddingEvent['points']>): VegaLiteSpec {
+  const [n, d] = points.shape;
+  if (d < 2) throw new Error(`embedding '${title}': points need at least 2 coordinates to plot, got ${d}`);
+  const values = Array.from({ length: n }, (_, i) => ({
+    x: points.data[i * d]!,
+    y: points.data[i * d + 1]!,
+    label: points.labels?.[i] ?? '',
+  }));
+  const point = { mark: { type: 'point', filled: true, size: 30 }, encoding: { x: xy('x'), y: xy('y') } };
+  const text = {
+    mark: { type: 'text', dx: 4, align: 'left', fontSize: 10 },
+    encoding: { x: xy('x'), y: xy('y'), text: { field: 'label', type: 'nominal' } },
+  };
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title,
+    width: 520,
+    height: 420,
+    data: { values },
+    layer: points.labels && n <= 300 ? [point, text] : [point],
+  };
+}
+
+function xy(field: 'x' | 'y') {
+  return { field, type: 'quantitative', title: field === 'x' ? 'dimension 1' : 'dimension 2' };
+}
+
 /**
  * Run a recipe with the progress bar and write what its events carry under `dir` (when given):
  * `samples` as `<title>.png` (+ `<title>.txt`, the captions row by row), chart `figure`s as
- * `<title>.svg` and `<title>.vl.json`, image `figure`s as PNG, and `metrics.json`.
+ * `<title>.svg` and `<title>.vl.json`, image `figure`s as PNG, `episode` events as `episodes.csv`
+ * (and their frames as one PNG strip each), `embedding` events as a scatter SVG and/or a
+ * neighbours list, and `metrics.json`.
  */
 export async function trainRecipe(
   recipe: Recipe<object>,
@@ -235,10 +297,41 @@ export async function trainRecipe(
           pending.push(chartSvg(e.spec).then((s) => put(svg, s)));
         }
         break;
+      case 'episode': {
+        episodes.push(e);
+        const now = performance.now();
+        if (now - lastEpisodeLine >= 1000) {
+          lastEpisodeLine = now;
+          out(`${episodeLine(e, episodes)}\n`);
+        }
+        if (dir && e.frames)
+          put(fileName(`episode ${e.episode + 1} frames`, undefined, '.png'), imageGridPng(e.frames));
+        break;
+      }
+      case 'embedding':
+        if (e.neighbours) {
+          const text = e.neighbours
+            .map(
+              (n) =>
+                `${n.query}: ${n.neighbours.map((m) => `${m.label} ${m.similarity.toFixed(3)}`).join(', ')}`,
+            )
+            .join('\n');
+          out(`${e.title}:\n${text}\n`);
+          if (dir) put(fileName(e.title, undefined, '.txt'), `${text}\n`);
+        }
+        if (dir && e.points) {
+          const spec = embeddingChart(e.title, e.points);
+          const svg = fileName(e.title, undefined, '.svg');
+          put(fileName(e.title, undefined, '.vl.json'), `${JSON.stringify(spec, null, 2)}\n`);
+          pending.push(chartSvg(spec).then((s) => put(svg, s)));
+        }
+        break;
       default:
         break;
     }
   };
+  const episodes: EpisodeEvent[] = [];
+  let lastEpisodeLine = Number.NEGATIVE_INFINITY;
   const start = performance.now();
   try {
     await lastValueFrom(recipe.run({ ...options, data: nodeZooData() }).pipe(tap(handle)), {
@@ -249,6 +342,9 @@ export async function trainRecipe(
   }
   await Promise.all(pending);
   const wallSeconds = (performance.now() - start) / 1000;
+  const lastEpisode = episodes.at(-1);
+  if (lastEpisode) out(`${episodeLine(lastEpisode, episodes)}\n`);
+  if (dir && episodes.length > 0) put(join(dir, 'episodes.csv'), episodesCsv(episodes));
   out(`${recipe.name}: ${wallSeconds.toFixed(1)} s wall on ${backend.name}\n`);
   if (dir) {
     put(

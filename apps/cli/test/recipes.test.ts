@@ -4,12 +4,14 @@ import { join } from 'node:path';
 import { cpuBackend } from '@myelin/backend-cpu';
 import { memory, use } from '@myelin/core';
 import { loadMnist } from '@myelin/data/node';
-import { imageArray } from '@myelin/train';
+import { defineRecipe, imageArray, type ZooEvent } from '@myelin/train';
 import { PNG } from 'pngjs';
+import { from } from 'rxjs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { tokenize, UsageError } from '../src/args.js';
 import { main } from '../src/main.js';
 import { chartSvg, gridColumns, imageGridPng } from '../src/pictures.js';
+import { trainRecipe } from '../src/recipes.js';
 
 async function run(argv: string[]): Promise<{ code: number; text: string }> {
   let text = '';
@@ -210,4 +212,56 @@ describe('myelin train <recipe>', () => {
     expect(r.text).toMatch(/^test accuracy: 0\.\d{4}$/m);
     expect(r.text).toContain(`wrote ${join(dir, 'metrics.json')}`);
   }, 120_000);
+});
+
+describe('--out for episode and embedding events', () => {
+  it('writes episodes.csv, each recorded episode as a frame strip, the projection as SVG and the neighbours as text', async () => {
+    const frames = Float32Array.from({ length: 3 * 3 * 2 * 2 }, (_, i) => (i % 5) / 4);
+    const recipe = defineRecipe({
+      name: 'events-probe',
+      title: 'events probe',
+      description: 'emits episode and embedding events',
+      family: 'test',
+      options: [] as const,
+      run: () =>
+        from<ZooEvent[]>([
+          { type: 'episode', episode: 0, return: 9.5, length: 10, loss: 0.25, epsilon: 1 },
+          { type: 'episode', episode: 1, return: 20, length: 20, frames: imageArray(frames, [3, 3, 2, 2]) },
+          {
+            type: 'embedding',
+            title: 'word map',
+            points: { data: Float32Array.from([0, 0, 1, 1, -1, 2]), shape: [3, 2], labels: ['a', 'b', 'c'] },
+            neighbours: [{ query: 'a', neighbours: [{ label: 'b', similarity: 0.9 }] }],
+          },
+        ]),
+    });
+    const dir = mkdtempSync(join(tmpdir(), 'myelin-events-'));
+    let text = '';
+    const code = await trainRecipe(recipe as never, { backend: 'cpu', out: dir }, (s) => {
+      text += s;
+    });
+    expect(code).toBe(0);
+    expect(readdirSync(dir).sort()).toEqual([
+      'episode-2-frames.png',
+      'episodes.csv',
+      'metrics.json',
+      'word-map.svg',
+      'word-map.txt',
+      'word-map.vl.json',
+    ]);
+    expect(readFileSync(join(dir, 'episodes.csv'), 'utf8')).toBe(
+      'episode,return,length,loss,epsilon\n0,9.5,10,0.25,1\n1,20,20,,\n',
+    );
+    // The last episode's line: mean of the two returns.
+    expect(text).toContain('episode 2: return 20, mean of last 2 14.7500, length 20');
+    expect(text).toContain('a: b 0.900');
+    // Three 2×2 RGB frames side by side with 1-px gutters; the first pixel is frame 0's (R, G, B) at (0, 0).
+    const png = PNG.sync.read(readFileSync(join(dir, 'episode-2-frames.png')));
+    expect([png.width, png.height]).toEqual([2 * 2 + 1, 2 * 2 + 1]);
+    expect([png.data[0], png.data[1], png.data[2]]).toEqual(
+      [0, 4, 8].map((k) => Math.round(255 * frames[k]!)),
+    );
+    const labels = checkXml(readFileSync(join(dir, 'word-map.svg'), 'utf8'));
+    expect(labels).toEqual(expect.arrayContaining(['word map', 'a', 'b', 'c']));
+  });
 });
