@@ -379,7 +379,13 @@ export function crossEntropy(input: Tensor, target: Tensor, options: CrossEntrop
   const weightB = options.weight ? f32(options.weight).reshape(wShape) : null;
 
   if (target.dtype === 'float32') {
-    // Class probabilities.
+    // Class probabilities. A float target shaped like class indices is the common mistake: say so.
+    const indexShape = input.shape.filter((_, i) => i !== classDim);
+    if (target.rank === indexShape.length && target.shape.every((d, i) => d === indexShape[i]))
+      throw new TypeError(
+        `${op}: a target of shape ${fmtShape(target.shape)} holds class indices and must be int32, got float32 ` +
+          `(cast it: target.cast('int32')); a float32 target holds class probabilities and has the input's shape ${fmtShape(input.shape)}`,
+      );
     sameShape(op, input, target);
     const t = eps > 0 ? target.mul(1 - eps).add(eps / C) : target;
     let prod = logp.mul(t);

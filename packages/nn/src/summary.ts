@@ -35,10 +35,8 @@ function describeOutput(out: unknown): string {
 }
 
 /** Parameters held directly by `m` (not through a child module). */
-function ownParameterCount(m: Module): number {
-  let n = 0;
-  for (const v of Object.values(m)) if (v instanceof Parameter) n += v.size;
-  return n;
+function ownParameters(m: Module): Parameter[] {
+  return Object.values(m).filter((v): v is Parameter => v instanceof Parameter);
 }
 
 const fmtInt = (n: number) => n.toLocaleString('en-US');
@@ -46,7 +44,9 @@ const fmtInt = (n: number) => n.toLocaleString('en-US');
 /**
  * Run `model` once on zeros of `inputShape` (batch dim included; an array of shapes for several
  * inputs) and tabulate every submodule that was called: its dotted name and class, its output
- * shape(s) and the parameters it owns directly (so the column sums to the total). Runs in eval mode
+ * shape(s) and the parameters it owns directly (so the column sums to the total: parameters the
+ * model or an uncalled submodule holds directly get rows of their own, and a tied parameter counts
+ * once, in the first row that holds it). Runs in eval mode
  * without gradients and frees everything it allocated; training flags are restored afterwards.
  *
  * @example
@@ -77,7 +77,7 @@ export function summary(
       type: m.constructor.name,
       depth: name.split('.').length - 1,
       shapes: '',
-      params: ownParameterCount(m),
+      params: 0,
     };
     let called = false;
     // A forward defined as an own property (an arrow-function field) is put back afterwards.
@@ -116,7 +116,38 @@ export function summary(
     for (const [m, t] of modes) m.training = t;
   }
 
-  // Shared (tied) parameters count once, as PyTorch's parameters() does.
+  // Modules that own parameters but were not called (the root's own weights, a module whose
+  // weights its parent uses directly) get a row too, so the column sums to the total: the root first,
+  // the others after the called ones, their output shown as '—'.
+  const called = new Set(rows.map((r) => r.name));
+  const extra: Row[] = [];
+  const listed = new Set<Module>();
+  for (const [name, m] of model.namedModules()) {
+    if (called.has(name) || listed.has(m) || ownParameters(m).length === 0) continue;
+    listed.add(m);
+    const row = {
+      name: name === '' ? '(own parameters)' : name,
+      type: m.constructor.name,
+      depth: name === '' ? 0 : name.split('.').length - 1,
+      shapes: '—',
+      params: 0,
+    };
+    if (name === '') rows.unshift(row);
+    else extra.push(row);
+  }
+  rows.push(...extra);
+  // Shared (tied) parameters count once, in the first row that owns them, as PyTorch's
+  // parameters() counts them once.
+  const counted = new Set<Parameter>();
+  const modules = new Map(model.namedModules());
+  for (const r of rows) {
+    const m = modules.get(r.name === '(own parameters)' ? '' : r.name)!;
+    for (const p of ownParameters(m))
+      if (!counted.has(p)) {
+        counted.add(p);
+        r.params += p.size;
+      }
+  }
   const params = [...new Set(model.parameters())];
   const total = params.reduce((n, p) => n + p.size, 0);
   const trainable = params.filter((p) => p.requiresGrad).reduce((n, p) => n + p.size, 0);

@@ -218,6 +218,41 @@ describe('summary', () => {
     expect(text).toMatch(/rnn \(LSTM\)\s+\(\[2, 5, 6\], \(\[1, 2, 6\], \[1, 2, 6\]\)\)\s+288/);
     net.dispose();
   });
+
+  it("the rows sum to the total: the root's own parameters, uncalled owners and tied weights", () => {
+    // Parameter counts by hand: Linear(3, 4) 12 + 4; the root's scale 1 and bias 2; a Linear(4, 4)
+    // whose weight the root uses directly (never called) 20; the head's weight tied to it (no new count).
+    class Net extends Module {
+      body = new Linear(3, 4);
+      side = new Linear(4, 4);
+      head = new Linear(4, 4);
+      scale = new Parameter(ones([1]));
+      shift = new Parameter(zeros([2]));
+      constructor() {
+        super();
+        this.head.weight = this.side.weight;
+      }
+      forward(x: Tensor): Tensor {
+        return this.head.forward(this.body.forward(x)).mul(this.scale);
+      }
+    }
+    const net = new Net();
+    const text = summary(net, [2, 3], { print: false });
+    const rows = text
+      .split('\n')
+      .slice(4, 8)
+      .map((line) => line.split(/\s{2,}/))
+      .map(([layer, shape, count]) => [layer, shape, Number(count!.replace(/,/g, ''))]);
+    expect(rows).toEqual([
+      ['(own parameters) (Net)', '—', 3],
+      ['body (Linear)', '[2, 4]', 16],
+      ['head (Linear)', '[2, 4]', 20],
+      ['side (Linear)', '—', 4],
+    ]);
+    expect(text).toContain('Total params: 43');
+    expect(rows.reduce((a, r) => a + (r[2] as number), 0)).toBe(43);
+    net.dispose();
+  });
 });
 
 describe('dropout', () => {
@@ -396,6 +431,23 @@ describe('layer behaviour', () => {
     expect(() => new MultiheadAttention(6, 4)).toThrow(/divisible by numHeads/);
     expect(() => crossEntropy(zeros([2, 3]), tensor([0, 3], { dtype: 'int32' }))).toThrow(
       /index 3 is out of range for dim 1 of size 3/,
+    );
+    // Float class indices: the error says they must be int32, for every layout of the class dim.
+    for (const [input, target] of [
+      [[2, 3], [2]],
+      [[3], []],
+      [
+        [2, 3, 4, 5],
+        [2, 4, 5],
+      ],
+      [[1, 1], [1]],
+    ] as const)
+      expect(() => crossEntropy(zeros(input), zeros(target))).toThrow(
+        `crossEntropy: a target of shape [${target.join(',')}] holds class indices and must be int32, got float32`,
+      );
+    // Probabilities of the wrong shape keep the shape message.
+    expect(() => crossEntropy(zeros([2, 3]), zeros([2, 4]))).toThrow(
+      /target shape \[2,4\] must match the input shape \[2,3\]/,
     );
     fc.dispose();
     lstm.dispose();

@@ -32,12 +32,18 @@ export class History {
   }
 }
 
-/** A monitored quantity: 'loss' or a metric name, from training epochs or (prefix 'val') validation. */
+/**
+ * A monitored quantity: 'loss' or a metric name, from training epochs, or from validation with the
+ * prefix 'val' (`valLoss`, `valAccuracy`; Keras's `val_loss` is read the same). The CSV and JSONL
+ * loggers name their columns the same way.
+ */
 export type Monitor = string;
 
 function monitored(e: TrainEvent, monitor: Monitor): number | null {
   const val = monitor.startsWith('val');
-  const key = val ? monitor.slice(3, 4).toLowerCase() + monitor.slice(4) : monitor;
+  // `valAccuracy`, and Keras's `val_accuracy` spelling too.
+  const rest = monitor.startsWith('val_') ? monitor.slice(4) : monitor.slice(3);
+  const key = val ? rest.slice(0, 1).toLowerCase() + rest.slice(1) : monitor;
   if (val ? e.type !== 'validation' : e.type !== 'epochEnd') return null;
   const ev = e as EventOf<'validation'> | EventOf<'epochEnd'>;
   const v = key === 'loss' ? ev.loss : ev.metrics[key];
@@ -358,10 +364,8 @@ function jsonReplacer(_key: string, value: unknown): unknown {
 }
 
 function flatRecord(e: EventOf<'epochEnd'> | EventOf<'validation'>): Record<string, number> {
-  const prefix = e.type === 'validation' ? 'val_' : '';
-  const out: Record<string, number> = { epoch: e.epoch, [`${prefix}loss`]: e.loss };
-  for (const [k, v] of Object.entries(e.metrics)) out[`${prefix}${k}`] = v;
-  return out;
+  // The same names a monitor takes (`valLoss`, `valAccuracy`), so a column can be monitored as read.
+  return { epoch: e.epoch, ...eventValues(e) };
 }
 
 /** Append one JSON object per epoch end and validation to `path` (a `write` sink may replace the file). */
@@ -398,5 +402,8 @@ export function csvLogger(path: string | ((line: string) => void)): MonoTypeOper
       else if (e.type === 'fitEnd' || e.type === 'stopped') flush();
     },
     complete: flush,
+    // A callback after this one (earlyStopping) may end the run by unsubscribing: the last
+    // epoch's row is written then too.
+    finalize: flush,
   });
 }

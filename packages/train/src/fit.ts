@@ -225,7 +225,7 @@ export function fit<M extends Module>(model: M, options: FitOptions<M>): Observa
             signal: abort.signal,
             ...(options.disposeBatches === undefined ? {} : { disposeBatches: options.disposeBatches }),
           });
-          if (!stopped()) subscriber.next({ type: 'validation', epoch, ...v });
+          if (!stopped()) subscriber.next({ type: 'validation', epoch, ...v, loss: v.loss });
         }
       }
       if (!stopped()) {
@@ -255,12 +255,33 @@ export interface EvaluateOptions<M extends Module> {
   disposeBatches?: boolean;
 }
 
-/** Loss (sample-weighted mean) and metrics of `model` in eval mode over `data`, without gradients. */
+/** What `evaluate` measured: `loss` only when a loss function was given. */
+export interface EvaluateResult {
+  /** The sample-weighted mean loss (present when `options.loss` was given). */
+  loss?: number;
+  metrics: Record<string, number>;
+  samples: number;
+}
+
+/**
+ * Loss (sample-weighted mean, when `options.loss` is given) and metrics of `model` in eval mode
+ * over `data`, without gradients.
+ */
+export async function evaluate<M extends Module>(
+  model: M,
+  data: BatchSource,
+  options: EvaluateOptions<M> & { loss: (pred: Tensor, target: Tensor) => Tensor },
+): Promise<EvaluateResult & { loss: number }>;
+export async function evaluate<M extends Module>(
+  model: M,
+  data: BatchSource,
+  options?: EvaluateOptions<M>,
+): Promise<EvaluateResult>;
 export async function evaluate<M extends Module>(
   model: M,
   data: BatchSource,
   options: EvaluateOptions<M> = {},
-): Promise<{ loss: number; metrics: Record<string, number>; samples: number }> {
+): Promise<EvaluateResult> {
   const forward =
     options.forward ?? ((m: M, x: Tensor) => (m as unknown as { forward(x: Tensor): Tensor }).forward(x));
   const metrics = options.metrics ?? [];
@@ -303,7 +324,9 @@ export async function evaluate<M extends Module>(
   } finally {
     model.train(wasTraining);
   }
-  return { loss: samples ? lossSum / samples : Number.NaN, metrics: metricValues(metrics), samples };
+  const result: EvaluateResult = { metrics: metricValues(metrics), samples };
+  if (options.loss) result.loss = samples ? lossSum / samples : Number.NaN;
+  return result;
 }
 
 /** Model outputs over `data` (batches of inputs, or `{ x }`/`[x, y]` batches), concatenated on the host in order. */

@@ -5,6 +5,7 @@ import {
   accuracy,
   csvLogger,
   earlyStopping,
+  evaluate,
   fit,
   History,
   jsonlLogger,
@@ -382,12 +383,62 @@ describe('callbacks', () => {
         jsonlLogger((l) => jsonl.push(l)),
       ),
     );
-    expect(csv[0]).toBe('epoch,loss,accuracy,val_loss,val_accuracy');
+    expect(csv[0]).toBe('epoch,loss,accuracy,valLoss,valAccuracy');
     expect(csv).toHaveLength(4);
     expect(csv[3]!.split(',')[0]).toBe('2');
     expect(jsonl).toHaveLength(6);
     expect(JSON.parse(jsonl[1]!)).toMatchObject({ type: 'validation', epoch: 0 });
+    expect(Object.keys(JSON.parse(jsonl[1]!))).toEqual(['type', 'epoch', 'valLoss', 'valAccuracy']);
     model.dispose();
+  });
+
+  it("a CSV column name is a monitor name, Keras's val_ spelling monitors the same value, and the row of the epoch earlyStopping ends on is written", async () => {
+    for (const monitor of ['valAccuracy', 'val_accuracy']) {
+      const data = xorData(32, 11);
+      const model = new TinyMlp(2, 4, 2);
+      const csv: string[] = [];
+      const history = new History();
+      await lastValueFrom(
+        fit(model, {
+          optimizer: new PlainSgd(model.parameters(), 0.1),
+          loss: crossEntropy,
+          data: batches(data, 16),
+          validationData: batches(data, 16),
+          epochs: 6,
+          metrics: [accuracy()],
+        }).pipe(
+          csvLogger((l) => csv.push(l)),
+          earlyStopping({ monitor, patience: 1 }),
+          history.track(),
+        ),
+      );
+      const column = csv[0]!.split(',').indexOf('valAccuracy');
+      const read = csv.slice(1).map((row) => Number(row.split(',')[column]));
+      expect(read).toEqual(history.validation.map((v) => Number(String(v.metrics.accuracy))));
+      expect(read).toHaveLength(history.validation.length);
+      // Stopped (or ran out of epochs) when the CSV's column had not improved for patience + 1 epochs.
+      const best = read.indexOf(Math.max(...read));
+      expect(read.length).toBe(Math.min(6, best + 3));
+      model.dispose();
+    }
+  });
+});
+
+describe('evaluate', () => {
+  it('reports a loss only when given a loss function', async () => {
+    const data = xorData(32, 12);
+    const model = new TinyMlp(2, 4, 2);
+    const withoutLoss = await evaluate(model, batches(data, 16), { metrics: [accuracy()] });
+    expect(Object.keys(withoutLoss).sort()).toEqual(['metrics', 'samples']);
+    expect(withoutLoss.samples).toBe(32);
+    const withLoss = await evaluate(model, batches(data, 16), { loss: crossEntropy });
+    // The loss of the whole set equals crossEntropy over all 32 samples at once.
+    const whole = crossEntropy(model.forward(data.x), data.y);
+    expect(withLoss.loss).toBeCloseTo(whole.dataSync()[0]!, 5);
+    whole.dispose();
+    model.dispose();
+    data.x.dispose();
+    data.y.dispose();
   });
 });
 
