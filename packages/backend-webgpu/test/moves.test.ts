@@ -132,6 +132,52 @@ describe.skipIf(!gpu)(`moving live tensors between backends${gpu ? '' : ` (skipp
     onGpu.dispose();
   });
 
+  it('model.to() moves a module (parameters, their gradients, buffers) off WebGPU and back, by instance or name', async () => {
+    await m.use(gpu!);
+    const init = [m.randn([3, 2], { seed: 5 }), m.ones([2])] as const;
+    class Net extends m.Module {
+      w = new m.Parameter(init[0]);
+      stat = new m.Variable(init[1]);
+    }
+    const net = new Net();
+    for (const t of init) t.dispose(); // the module's variables hold the only views now
+    m.scope(() => net.w.square().sum().backward());
+    const held = () => [net.w, net.w.grad!, net.stat];
+    const values = await Promise.all(held().map(async (t) => Array.from(await t.data())));
+    // d/dw Σw² = 2w, computed on the GPU.
+    expect(values[1]).toEqual(values[0]!.map((v) => Math.fround(2 * v)));
+    const before = counts();
+    expect(await net.to(cpu)).toBe(net);
+    for (const t of held()) expect(t.backend.name).toBe('cpu');
+    const after = counts();
+    const bytes = (6 + 6 + 2) * 4;
+    expect(after.webgpu).toEqual({
+      tensors: before.webgpu.tensors - 3,
+      handles: before.webgpu.handles - 3,
+      bytes: before.webgpu.bytes - bytes,
+    });
+    expect(after.cpu).toEqual({
+      tensors: before.cpu.tensors + 3,
+      handles: before.cpu.handles + 3,
+      bytes: before.cpu.bytes + bytes,
+    });
+    // On the CPU backend now: synchronous reads work, and the values came along exactly.
+    expect(held().map((t) => Array.from(t.dataSync()))).toEqual(values);
+    // Back by registered name (the webgpu instance `use` made active above).
+    await net.to('webgpu');
+    for (const t of held()) expect(t.backend.name).toBe('webgpu');
+    expect(counts().cpu).toEqual(before.cpu);
+    expect(await Promise.all(held().map(async (t) => Array.from(await t.data())))).toEqual(values);
+    // A copy by name leaves the original where it was.
+    const copy = await net.w.to('webgpu');
+    expect(copy).not.toBe(net.w);
+    expect(Array.from(await copy.data())).toEqual(values[0]);
+    copy.dispose();
+    await expect(net.to('tpu')).rejects.toThrow(/^Module\.to: no backend named 'tpu' is registered/);
+    net.w.grad!.dispose();
+    net.dispose();
+  });
+
   it('webgpu reports its buffer limit, and too-large tensors fail before allocating', async () => {
     await m.use(gpu!);
     const l = gpu!.device.limits;

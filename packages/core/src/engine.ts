@@ -66,20 +66,31 @@ export async function use(backend: string | Backend | Promise<Backend>): Promise
 }
 
 async function switchBackend(backend: string | Backend | Promise<Backend>): Promise<void> {
+  active = await resolveBackend(backend, 'use');
+}
+
+/**
+ * A backend by registered name (started if it has not been, without making it active), or the
+ * instance given (remembered as that name's instance if none was started yet).
+ */
+export async function resolveBackend(
+  backend: string | Backend | Promise<Backend>,
+  op = 'resolveBackend',
+): Promise<Backend> {
   if (typeof backend === 'string') {
     const reg = registry.get(backend);
     if (!reg) {
       const known = registeredBackends();
       throw new Error(
-        `use: no backend named '${backend}' is registered (registered: ${known.length ? known.join(', ') : 'none'}; import its package, e.g. @myelin/backend-${backend}, first)`,
+        `${op}: no backend named '${backend}' is registered (registered: ${known.length ? known.join(', ') : 'none'}; import its package, e.g. @myelin/backend-${backend}, first)`,
       );
     }
-    active = await instantiate(reg);
-  } else {
-    active = await backend;
-    const reg = registry.get(active.name);
-    if (reg && !reg.instance) reg.instance = active;
+    return instantiate(reg);
   }
+  const b = await backend;
+  const reg = registry.get(b.name);
+  if (reg && !reg.instance) reg.instance = b;
+  return b;
 }
 
 /** The active backend; instantiates the best registered one if none was chosen and it can start synchronously. */

@@ -44,6 +44,7 @@ export {
   ready,
   registerBackend,
   registeredBackends,
+  resolveBackend,
   scope,
   setDebug,
   use,

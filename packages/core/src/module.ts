@@ -1,5 +1,6 @@
+import type { Backend } from './backend.js';
 import type { DType } from './dtype.js';
-import { keep } from './engine.js';
+import { keep, resolveBackend } from './engine.js';
 import { fmtShape, shapesEqual } from './shape.js';
 import { Tensor } from './tensor.js';
 
@@ -182,6 +183,25 @@ export abstract class Module {
   /** Number of trainable scalars. */
   numParameters(): number {
     return this.parameters().reduce((n, p) => n + p.size, 0);
+  }
+
+  /**
+   * Move every parameter, gradient and buffer of this module to another backend in place (by
+   * instance or registered name), as PyTorch's `model.to(device)`; resolves with the module. Reads
+   * asynchronously, so a model can leave WebGPU; tensors that share storage move together, and
+   * `memory()` counts them on the new backend afterwards. Ops run on the active backend (`use`),
+   * so move the model to the backend you `use`: `await use('wasm'); await model.to('wasm')`.
+   */
+  async to(backend: Backend | string): Promise<this> {
+    const target = await resolveBackend(backend, 'Module.to');
+    const tensors: Tensor[] = [];
+    for (const p of this.parameters()) {
+      tensors.push(p);
+      if (p.grad) tensors.push(p.grad);
+    }
+    for (const [, b] of this.namedBuffers()) tensors.push(b);
+    for (const t of tensors) await t.storageRef('Module.to').moveToAsync(target);
+    return this;
   }
 
   /** Free every parameter and buffer. */

@@ -2,7 +2,15 @@ import { type BackwardOptions, invalidateLiveness, type Node } from './autograd.
 import type { Backend } from './backend.js';
 import type { Scope } from './context.js';
 import type { DType, TypedArray } from './dtype.js';
-import { checkAlloc, getBackend, Storage, type Token, trackTensor, untrackTensor } from './engine.js';
+import {
+  checkAlloc,
+  getBackend,
+  resolveBackend,
+  Storage,
+  type Token,
+  trackTensor,
+  untrackTensor,
+} from './engine.js';
 import type * as ops from './ops/index.js';
 import { fmtShape, type Shape, sizeOf } from './shape.js';
 
@@ -183,8 +191,14 @@ export class Tensor {
     return this.dataSync()[0]!;
   }
 
-  /** Copy this tensor to another backend (by instance) and return the copy. */
-  async to(backend: Backend): Promise<Tensor> {
+  /**
+   * A copy of this tensor on another backend, by instance or registered name (`await t.to('wasm')`);
+   * this one stays where it is. Reads asynchronously, so it works from WebGPU too. To move tensors
+   * in place instead: `await model.to(backend)` for a module's parameters and buffers, `await
+   * use(backend)` for every live tensor.
+   */
+  async to(backend: Backend | string): Promise<Tensor> {
+    backend = await resolveBackend(backend, 'to');
     checkAlloc('to', this.shape, this.dtype, backend);
     const values = await this.data();
     const id = backend.write(values, this.dtype);
