@@ -53,3 +53,5 @@ export function loadSafetensors(bytes: Uint8Array): {
   }
   return { tensors, metadata };
 }
+export * from './model-file.js';
+export * from './state.js';
