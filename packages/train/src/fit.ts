@@ -2,6 +2,7 @@ import { isTensor, type Module, noGrad, scope, type Tensor } from '@myelin/core'
 import { Observable } from 'rxjs';
 import type { TrainEvent } from './events.js';
 import { hostValues, type Metric } from './metrics.js';
+import { checkPair, tensorBatches } from './tensor-batches.js';
 
 /**
  * One batch: `{ x, y }` or `[x, y]` (inputs and targets). Who frees it: batches in an array stay
@@ -24,10 +25,32 @@ export interface FitOptions<M extends Module> {
   optimizer: OptimizerLike;
   /** loss(prediction, target) → one-element tensor. */
   loss: (pred: Tensor, target: Tensor) => Tensor;
-  /** Training batches, re-iterated every epoch (or a function of the epoch returning them). */
-  data: BatchSource | ((epoch: number) => BatchSource);
+  /**
+   * Training batches, re-iterated every epoch (or a function of the epoch returning them). Or give
+   * `x` and `y` instead.
+   */
+  data?: BatchSource | ((epoch: number) => BatchSource);
+  /**
+   * Training inputs and targets as two tensors (first dim: samples), instead of `data`: `fit`
+   * batches them (`batchSize`, `shuffle`, `seed`) into fresh copies every epoch and never consumes
+   * or changes them (PyTorch users' `TensorDataset` + `DataLoader`, Keras's `fit(x, y)`).
+   */
+  x?: Tensor;
+  y?: Tensor;
+  /** With `x`/`y`: samples per batch (default 32). */
+  batchSize?: number;
+  /** With `x`/`y`: a new order every epoch (default true). */
+  shuffle?: boolean;
+  /** With `x`/`y`: the shuffles' seed (default 0). */
+  seed?: number;
+  /**
+   * With `x`/`y`: hold out this fraction of the samples (the last ones, before shuffling, as
+   * Keras does) as validation data. Not with `validationData`.
+   */
+  validationSplit?: number;
   epochs?: number;
-  validationData?: BatchSource | ((epoch: number) => BatchSource);
+  /** Validation batches (as `data`), or two tensors `{ x, y }` batched in order. */
+  validationData?: BatchSource | ((epoch: number) => BatchSource) | { x: Tensor; y: Tensor };
   /** Metrics reported on batchEnd/epochEnd (training) and validation. */
   metrics?: readonly Metric[];
   /** Validation metrics (default: fresh instances are not created; pass separate ones to keep them apart). */
@@ -96,6 +119,66 @@ function aborted(signal: AbortSignal): Error {
   return r instanceof Error ? r : new Error('evaluate: aborted');
 }
 
+type Resolved<M extends Module> = FitOptions<M> & {
+  data: BatchSource | ((epoch: number) => BatchSource);
+  validationData?: BatchSource | ((epoch: number) => BatchSource);
+};
+
+const isTensorPair = (v: unknown): v is { x: Tensor; y: Tensor } =>
+  !!v &&
+  typeof v === 'object' &&
+  isTensor((v as { x?: unknown }).x) &&
+  !(Symbol.iterator in v) &&
+  !(Symbol.asyncIterator in v);
+
+/** `fit`'s options with the tensor forms (`x`/`y`, `validationSplit`, `validationData: { x, y }`) turned into batches. */
+function withTensorData<M extends Module>(o: FitOptions<M>): Resolved<M> {
+  const tensorForm = o.x !== undefined || o.y !== undefined;
+  if (tensorForm && o.data !== undefined)
+    throw new TypeError('fit: give either data (batches) or x and y (tensors), not both');
+  if (!tensorForm) {
+    if (o.data === undefined) throw new TypeError('fit: give data (batches) or x and y (tensors)');
+    for (const k of ['batchSize', 'shuffle', 'seed', 'validationSplit'] as const)
+      if (o[k] !== undefined)
+        throw new TypeError(`fit: ${k} applies to x and y (tensors); with data, batch it yourself`);
+  }
+  let data = o.data;
+  let validationData = isTensorPair(o.validationData)
+    ? tensorBatches(o.validationData.x, o.validationData.y, { batchSize: o.batchSize ?? 32, shuffle: false })
+    : o.validationData;
+  if (tensorForm) {
+    const n = checkPair('fit', o.x, o.y);
+    const split = o.validationSplit ?? 0;
+    if (!(split >= 0 && split < 1))
+      throw new RangeError(`fit: validationSplit must be in [0, 1), got ${split}`);
+    if (split > 0 && o.validationData !== undefined)
+      throw new TypeError('fit: give validationSplit or validationData, not both');
+    const held = Math.floor(n * split);
+    if (split > 0 && (held === 0 || held === n))
+      throw new RangeError(
+        `fit: validationSplit ${split} of ${n} samples leaves ${held === 0 ? 'no validation' : 'no training'} samples`,
+      );
+    const rows = (from: number, to: number) => Int32Array.from({ length: to - from }, (_, i) => from + i);
+    const common = { batchSize: o.batchSize ?? 32 };
+    data = tensorBatches(o.x!, o.y!, {
+      ...common,
+      shuffle: o.shuffle ?? true,
+      seed: o.seed ?? 0,
+      rows: rows(0, n - held),
+    });
+    if (held > 0)
+      validationData = tensorBatches(o.x!, o.y!, { ...common, shuffle: false, rows: rows(n - held, n) });
+  }
+  const { validationData: _given, ...rest } = o;
+  return validationData === undefined
+    ? { ...rest, data: data! }
+    : {
+        ...rest,
+        data: data!,
+        validationData: validationData as BatchSource | ((epoch: number) => BatchSource),
+      };
+}
+
 function sourceFor(src: BatchSource | ((epoch: number) => BatchSource), epoch: number): BatchSource {
   return typeof src === 'function' ? src(epoch) : src;
 }
@@ -121,7 +204,8 @@ function metricValues(metrics: readonly Metric[]): Record<string, number> {
  *   .pipe(progressBar())
  *   .subscribe();
  */
-export function fit<M extends Module>(model: M, options: FitOptions<M>): Observable<TrainEvent> {
+export function fit<M extends Module>(model: M, given: FitOptions<M>): Observable<TrainEvent> {
+  const options = withTensorData(given);
   const epochs = options.epochs ?? 1;
   const forward =
     options.forward ?? ((m: M, x: Tensor) => (m as unknown as { forward(x: Tensor): Tensor }).forward(x));

@@ -25,3 +25,4 @@ import type { TrainEvent } from './events.js';
 export function run(events: Observable<TrainEvent>): Promise<TrainEvent> {
   return lastValueFrom(events);
 }
+export * from './tensor-batches.js';
