@@ -12,6 +12,8 @@ import {
   tensor,
   where,
 } from '@myelin/core';
+import { nnOp } from './scoped.js';
+
 import type { Reduction } from './util.js';
 
 /** Stands in for log 0: finite, so the recursion's gradients never meet inf − inf. */
@@ -45,7 +47,7 @@ function hostInts(op: string, v: Tensor | readonly number[], n: number, what: st
  *
  * Impossible alignments give +∞ (or 0 with zeroInfinity), as PyTorch.
  */
-export function ctcLoss(
+export const ctcLoss = nnOp(function ctcLoss(
   logProbs: Tensor,
   targets: Tensor,
   inputLengths: Tensor | readonly number[],
@@ -166,7 +168,7 @@ export function ctcLoss(
         `${op}: reduction must be 'none', 'mean' or 'sum', got '${String(options.reduction)}'`,
       );
   }
-}
+});
 
 /** torch.nn.CTCLoss: `forward(logProbs, targets, inputLengths, targetLengths)`. */
 export class CTCLoss extends Module {

@@ -23,6 +23,8 @@ import {
   type Tensor,
   where,
 } from '@myelin/core';
+import { nnOp } from './scoped.js';
+
 import type { Reduction } from './util.js';
 
 export type { Reduction };
@@ -59,19 +61,27 @@ const f32 = (t: Tensor) => t.cast('float32');
 // ---------------------------------------------------------------------------------------------
 
 /** (x − y)² (torch.nn.functional.mse_loss). */
-export function mseLoss(input: Tensor, target: Tensor, options: ReductionOptions = {}): Tensor {
+export const mseLoss = nnOp(function mseLoss(
+  input: Tensor,
+  target: Tensor,
+  options: ReductionOptions = {},
+): Tensor {
   sameShape('mseLoss', input, target);
   return reduce('mseLoss', square(f32(input).sub(target)), options.reduction);
-}
+});
 
 /** |x − y| (l1_loss). */
-export function l1Loss(input: Tensor, target: Tensor, options: ReductionOptions = {}): Tensor {
+export const l1Loss = nnOp(function l1Loss(
+  input: Tensor,
+  target: Tensor,
+  options: ReductionOptions = {},
+): Tensor {
   sameShape('l1Loss', input, target);
   return reduce('l1Loss', abs(f32(input).sub(target)), options.reduction);
-}
+});
 
 /** 0.5·d²/β where |d| < β, else |d| − 0.5·β (smooth_l1_loss; β = 1; β = 0 is the L1 loss). */
-export function smoothL1Loss(
+export const smoothL1Loss = nnOp(function smoothL1Loss(
   input: Tensor,
   target: Tensor,
   options: ReductionOptions & { beta?: number } = {},
@@ -82,10 +92,10 @@ export function smoothL1Loss(
   const d = abs(f32(input).sub(target));
   const loss = beta === 0 ? d : where(d.less(beta), square(d).mul(0.5 / beta), d.sub(0.5 * beta));
   return reduce('smoothL1Loss', loss, options.reduction);
-}
+});
 
 /** 0.5·d² where |d| ≤ δ, else δ·(|d| − 0.5·δ) (huber_loss; δ = 1). */
-export function huberLoss(
+export const huberLoss = nnOp(function huberLoss(
   input: Tensor,
   target: Tensor,
   options: ReductionOptions & { delta?: number } = {},
@@ -96,13 +106,13 @@ export function huberLoss(
   const d = abs(f32(input).sub(target));
   const loss = where(d.lessEqual(delta), square(d).mul(0.5), d.sub(0.5 * delta).mul(delta));
   return reduce('huberLoss', loss, options.reduction);
-}
+});
 
 /**
  * Negative log-likelihood of a Poisson (poisson_nll_loss): exp(x) − y·x with logInput (default),
  * else x − y·log(x + eps); `full` adds Stirling's y·log y − y + ½·log(2πy) where y > 1.
  */
-export function poissonNllLoss(
+export const poissonNllLoss = nnOp(function poissonNllLoss(
   input: Tensor,
   target: Tensor,
   options: ReductionOptions & { logInput?: boolean; full?: boolean; eps?: number } = {},
@@ -121,7 +131,7 @@ export function poissonNllLoss(
     loss = loss.add(where(big, stirling, 0));
   }
   return reduce('poissonNllLoss', loss, options.reduction);
-}
+});
 
 /**
  * Negative log-likelihood of a Gaussian with predicted variance (gaussian_nll_loss):
@@ -129,7 +139,7 @@ export function poissonNllLoss(
  * its last dim, or has 1 there (one variance per sample). It is clamped at `eps` (default 1e-6)
  * for the value only — the gradient passes as if unclamped, as PyTorch.
  */
-export function gaussianNllLoss(
+export const gaussianNllLoss = nnOp(function gaussianNllLoss(
   input: Tensor,
   target: Tensor,
   variance: Tensor,
@@ -156,7 +166,7 @@ export function gaussianNllLoss(
     .mul(0.5);
   if (options.full) loss = loss.add(0.5 * Math.log(2 * Math.PI));
   return reduce(op, loss, options.reduction);
-}
+});
 
 // ---------------------------------------------------------------------------------------------
 // Binary classification
@@ -166,7 +176,7 @@ export function gaussianNllLoss(
  * Binary cross-entropy of probabilities (binary_cross_entropy): −w·(y·log x + (1 − y)·log(1 − x)),
  * each log clamped at −100 as PyTorch.
  */
-export function binaryCrossEntropy(
+export const binaryCrossEntropy = nnOp(function binaryCrossEntropy(
   input: Tensor,
   target: Tensor,
   options: ReductionOptions & { weight?: Tensor | null } = {},
@@ -179,14 +189,14 @@ export function binaryCrossEntropy(
   let loss = y.mul(lx).add(y.neg().add(1).mul(l1x)).neg();
   if (options.weight) loss = loss.mul(options.weight);
   return reduce('binaryCrossEntropy', loss, options.reduction);
-}
+});
 
 /**
  * Binary cross-entropy of logits, computed stably (binary_cross_entropy_with_logits):
  * (1 − y)·x + (1 + (posWeight − 1)·y)·log(1 + e^{−x}), times `weight`. `posWeight` weighs the
  * positive class (broadcast along the last dim: one per class).
  */
-export function binaryCrossEntropyWithLogits(
+export const binaryCrossEntropyWithLogits = nnOp(function binaryCrossEntropyWithLogits(
   input: Tensor,
   target: Tensor,
   options: ReductionOptions & { weight?: Tensor | null; posWeight?: Tensor | null } = {},
@@ -203,10 +213,10 @@ export function binaryCrossEntropyWithLogits(
     .add(logWeight ? logWeight.mul(sp) : sp);
   if (options.weight) loss = loss.mul(options.weight);
   return reduce('binaryCrossEntropyWithLogits', loss, options.reduction);
-}
+});
 
 /** SVM hinge loss with labels ±1: max(0, margin − y·x) (margin 1). */
-export function hingeLoss(
+export const hingeLoss = nnOp(function hingeLoss(
   input: Tensor,
   target: Tensor,
   options: ReductionOptions & { margin?: number } = {},
@@ -222,10 +232,10 @@ export function hingeLoss(
     ),
     options.reduction,
   );
-}
+});
 
 /** Squared SVM hinge loss with labels ±1: max(0, margin − y·x)². */
-export function squaredHingeLoss(
+export const squaredHingeLoss = nnOp(function squaredHingeLoss(
   input: Tensor,
   target: Tensor,
   options: ReductionOptions & { margin?: number } = {},
@@ -233,13 +243,13 @@ export function squaredHingeLoss(
   sameShape('squaredHingeLoss', input, target);
   const hinge = hingeLoss(input, target, { margin: options.margin ?? 1, reduction: 'none' });
   return reduce('squaredHingeLoss', square(hinge), options.reduction);
-}
+});
 
 /**
  * torch.nn.HingeEmbeddingLoss: x where y = 1, max(0, margin − x) where y = −1 (margin 1); as
  * PyTorch, a label other than ±1 gets both terms.
  */
-export function hingeEmbeddingLoss(
+export const hingeEmbeddingLoss = nnOp(function hingeEmbeddingLoss(
   input: Tensor,
   target: Tensor,
   options: ReductionOptions & { margin?: number } = {},
@@ -248,13 +258,17 @@ export function hingeEmbeddingLoss(
   const marginTerm = where(target.notEqual(1), relu(x.neg().add(options.margin ?? 1)), 0);
   const selfTerm = where(target.notEqual(-1), x, 0);
   return reduce('hingeEmbeddingLoss', marginTerm.add(selfTerm), options.reduction);
-}
+});
 
 /** log(1 + exp(−y·x)) with labels ±1 (soft_margin_loss). */
-export function softMarginLoss(input: Tensor, target: Tensor, options: ReductionOptions = {}): Tensor {
+export const softMarginLoss = nnOp(function softMarginLoss(
+  input: Tensor,
+  target: Tensor,
+  options: ReductionOptions = {},
+): Tensor {
   sameShape('softMarginLoss', input, target);
   return reduce('softMarginLoss', softplus(f32(target).mul(input).neg()), options.reduction);
-}
+});
 
 // ---------------------------------------------------------------------------------------------
 // Multi-class classification
@@ -346,10 +360,14 @@ function reduceNll(
  * class indices `target` ([N], [N, d1, …] or []), as torch.nn.functional.nll_loss. The mean is
  * weighted: Σ −w[yᵢ]·input[i, yᵢ] / Σ w[yᵢ], over targets ≠ ignoreIndex.
  */
-export function nllLoss(input: Tensor, target: Tensor, options: NllOptions = {}): Tensor {
+export const nllLoss = nnOp(function nllLoss(
+  input: Tensor,
+  target: Tensor,
+  options: NllOptions = {},
+): Tensor {
   const { loss, w, layout } = nllCore('nllLoss', f32(input), target, options);
   return reduceNll('nllLoss', loss, w, layout.outShape, options.reduction);
-}
+});
 
 export interface CrossEntropyOptions extends NllOptions {
   /** Mix the targets with the uniform distribution: ε/C on every class (default 0). */
@@ -366,7 +384,11 @@ export interface CrossEntropyOptions extends NllOptions {
  * @example
  * const loss = crossEntropy(logits, labels, { labelSmoothing: 0.1 });
  */
-export function crossEntropy(input: Tensor, target: Tensor, options: CrossEntropyOptions = {}): Tensor {
+export const crossEntropy = nnOp(function crossEntropy(
+  input: Tensor,
+  target: Tensor,
+  options: CrossEntropyOptions = {},
+): Tensor {
   const op = 'crossEntropy';
   const eps = options.labelSmoothing ?? 0;
   if (!(eps >= 0 && eps <= 1)) throw new RangeError(`${op}: labelSmoothing must be in [0, 1], got ${eps}`);
@@ -413,14 +435,14 @@ export function crossEntropy(input: Tensor, target: Tensor, options: CrossEntrop
       smoothReduced = smooth.sum().div(nll.w.sum());
   }
   return nllReduced.mul(1 - eps).add(smoothReduced.mul(eps / C));
-}
+});
 
 /**
  * Kullback–Leibler divergence with `input` as log-probabilities (kl_div): y·(log y − x), or
  * e^y·(y − x) with logTarget. Reduction 'batchmean' (sum / batch size) gives the true KL
  * divergence; 'mean' averages over all elements, as PyTorch.
  */
-export function klDiv(
+export const klDiv = nnOp(function klDiv(
   input: Tensor,
   target: Tensor,
   options: { reduction?: Reduction | 'batchmean'; logTarget?: boolean } = {},
@@ -437,13 +459,13 @@ export function klDiv(
   }
   if (options.reduction === 'batchmean') return loss.sum().div(input.rank > 0 ? input.shape[0]! : 1);
   return reduce('klDiv', loss, options.reduction);
-}
+});
 
 /**
  * Multi-class hinge loss of Weston & Watkins (1999), as torch.nn.MultiMarginLoss: for each sample,
  * Σ_{i≠y} max(0, margin − x_y + x_i)^p · w[y] / C (p ∈ {1, 2}, margin 1). Input [N, C] or [C].
  */
-export function multiMarginLoss(
+export const multiMarginLoss = nnOp(function multiMarginLoss(
   input: Tensor,
   target: Tensor,
   options: ReductionOptions & { p?: 1 | 2; margin?: number; weight?: Tensor | null } = {},
@@ -462,13 +484,13 @@ export function multiMarginLoss(
   let loss = h.sum(1).div(C);
   if (options.weight) loss = loss.mul(indexSelect(f32(options.weight), 0, t));
   return reduce(op, loss.reshape(outShape), options.reduction);
-}
+});
 
 /**
  * Multi-class hinge loss of Crammer & Singer (2001): max(0, margin + max_{i≠y} x_i − x_y) per
  * sample (margin 1). Input [N, C] or [C]; int32 targets.
  */
-export function crammerSingerLoss(
+export const crammerSingerLoss = nnOp(function crammerSingerLoss(
   input: Tensor,
   target: Tensor,
   options: ReductionOptions & { margin?: number } = {},
@@ -482,14 +504,14 @@ export function crammerSingerLoss(
   const others = where(oneHot(t, C).cast('bool'), Number.NEGATIVE_INFINITY, flat).max(1);
   const loss = relu(others.sub(xy).add(options.margin ?? 1));
   return reduce(op, loss.reshape(outShape), options.reduction);
-}
+});
 
 // ---------------------------------------------------------------------------------------------
 // Metric learning
 // ---------------------------------------------------------------------------------------------
 
 /** max(0, −y·(x1 − x2) + margin) with labels ±1 (margin_ranking_loss; margin 0). */
-export function marginRankingLoss(
+export const marginRankingLoss = nnOp(function marginRankingLoss(
   input1: Tensor,
   input2: Tensor,
   target: Tensor,
@@ -502,13 +524,13 @@ export function marginRankingLoss(
       .add(options.margin ?? 0),
   );
   return reduce('marginRankingLoss', loss, options.reduction);
-}
+});
 
 /**
  * 1 − cos(x1, x2) where y = 1, max(0, cos(x1, x2) − margin) where y = −1 (cosine_embedding_loss;
  * cos over dim 1, or 0 for 1-D inputs, with PyTorch's ε = 1e-12 inside each squared norm).
  */
-export function cosineEmbeddingLoss(
+export const cosineEmbeddingLoss = nnOp(function cosineEmbeddingLoss(
   input1: Tensor,
   input2: Tensor,
   target: Tensor,
@@ -525,10 +547,14 @@ export function cosineEmbeddingLoss(
   const pos = where(target.equal(1), cos.neg().add(1), 0);
   const neg = where(target.equal(-1), relu(cos.sub(options.margin ?? 0)), 0);
   return reduce('cosineEmbeddingLoss', pos.add(neg), options.reduction);
-}
+});
 
 /** ‖x1 − x2 + eps‖_p over the last dim (torch.nn.functional.pairwise_distance). */
-export function pairwiseDistance(x1: Tensor, x2: Tensor, options: { p?: number; eps?: number } = {}): Tensor {
+export const pairwiseDistance = nnOp(function pairwiseDistance(
+  x1: Tensor,
+  x2: Tensor,
+  options: { p?: number; eps?: number } = {},
+): Tensor {
   const p = options.p ?? 2;
   return norm(
     f32(x1)
@@ -537,13 +563,13 @@ export function pairwiseDistance(x1: Tensor, x2: Tensor, options: { p?: number; 
     p === 2 ? 2 : p,
     -1,
   );
-}
+});
 
 /**
  * Triplet loss (Schroff et al., 2015; triplet_margin_loss): max(0, margin + d(a, p) − d(a, n)) with
  * d the pairwise p-norm distance (margin 1, p 2, eps 1e-6); `swap` uses min(d(a, n), d(p, n)).
  */
-export function tripletMarginLoss(
+export const tripletMarginLoss = nnOp(function tripletMarginLoss(
   anchor: Tensor,
   positive: Tensor,
   negative: Tensor,
@@ -555,7 +581,7 @@ export function tripletMarginLoss(
   if (options.swap) dNeg = minimum(dNeg, pairwiseDistance(positive, negative, o));
   const loss = relu(dPos.sub(dNeg).add(options.margin ?? 1));
   return reduce('tripletMarginLoss', loss, options.reduction);
-}
+});
 
 // ---------------------------------------------------------------------------------------------
 // Module classes

@@ -6,6 +6,7 @@
  * const loss = crossEntropy(model.forward(x), y).add(l2Penalty(model.parameters(), 1e-4));
  */
 import { scalar, type Tensor } from '@myelin/core';
+import { nnOp } from './scoped.js';
 
 function total(params: Iterable<Tensor>, term: (p: Tensor) => Tensor): Tensor {
   let sum: Tensor | null = null;
@@ -17,20 +18,23 @@ function total(params: Iterable<Tensor>, term: (p: Tensor) => Tensor): Tensor {
 }
 
 /** λ·Σ|w| over every element of every parameter (lasso; default λ = 1). */
-export function l1Penalty(params: Iterable<Tensor>, lambda = 1): Tensor {
+export const l1Penalty = nnOp(function l1Penalty(params: Iterable<Tensor>, lambda = 1): Tensor {
   return total(params, (p) => p.abs().sum()).mul(lambda);
-}
+});
 
 /**
  * λ·Σw² (ridge; default λ = 1). Its gradient is 2λ·w: plain SGD with weight decay `wd` corresponds
  * to λ = wd / 2.
  */
-export function l2Penalty(params: Iterable<Tensor>, lambda = 1): Tensor {
+export const l2Penalty = nnOp(function l2Penalty(params: Iterable<Tensor>, lambda = 1): Tensor {
   return total(params, (p) => p.square().sum()).mul(lambda);
-}
+});
 
 /** Elastic net (Zou & Hastie, 2005): l1·Σ|w| + l2·Σw². */
-export function elasticNetPenalty(params: Iterable<Tensor>, options: { l1: number; l2: number }): Tensor {
+export const elasticNetPenalty = nnOp(function elasticNetPenalty(
+  params: Iterable<Tensor>,
+  options: { l1: number; l2: number },
+): Tensor {
   const list = [...params];
   return l1Penalty(list, options.l1).add(l2Penalty(list, options.l2));
-}
+});
