@@ -9,7 +9,7 @@ import { lastValueFrom, toArray } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adversarialBatches, fgsm, pgd, robustAccuracy } from '../src/adversarial.js';
 import { LeNet5 } from '../src/lenet.js';
-import { type AdversarialMnistOptions, adversarialMnist } from '../src/recipes/adversarial-mnist.js';
+import { type AdversarialMnistOptions, adversarialMnist, SWEEP } from '../src/recipes/adversarial-mnist.js';
 import type { RecipeData } from '../src/recipes/data.js';
 
 /** Seeded uniform numbers in [lo, hi) on the host. */
@@ -383,6 +383,29 @@ describe('the adversarial-mnist recipe on real MNIST (wasm backend)', () => {
     expect(grids.map((g) => g.title)).toEqual(['clean test digits', 'FGSM, ε = 0.1', 'PGD-20, ε = 0.1']);
     for (const g of grids) expect([g.images.shape, g.labels!.length]).toEqual([[8, 1, 28, 28], 8]);
     expect([clean.leaked, robust.leaked]).toEqual([0, 0]);
+  }, 90_000);
+
+  it('--sweep charts FGSM and PGD accuracy against ε; PGD never does better than FGSM and the accuracy falls with ε', async () => {
+    const r = await run({
+      epochs: '1',
+      limit: '2000',
+      testLimit: '200',
+      lr: '0.002',
+      samples: '0',
+      steps: '5',
+      sweep: 'true',
+    });
+    const fg = SWEEP.map((e) => r.metric(`sweep: FGSM accuracy (ε = ${e})`)!);
+    const pg = SWEEP.map((e) => r.metric(`sweep: PGD-5 accuracy (ε = ${e})`)!);
+    for (const v of [...fg, ...pg]) expect(v).toBeGreaterThanOrEqual(0);
+    // A stronger attack at the same budget, and a larger budget for the same attack, never help
+    // (PGD starts at a random point, so allow one image of 200 either way).
+    for (let i = 0; i < SWEEP.length; i++) expect(pg[i]!).toBeLessThanOrEqual(fg[i]! + 0.005);
+    expect(pg.at(-1)!).toBeLessThan(pg[0]!);
+    const chart = r.events.find((e) => e.type === 'figure' && e.title === 'accuracy against epsilon');
+    const values = (chart as unknown as { spec: { data: { values: unknown[] } } }).spec.data.values;
+    expect(values).toHaveLength(2 + 2 * SWEEP.length);
+    expect(r.leaked).toBe(0);
   }, 90_000);
 
   it('an ε outside [0, 1] is refused before anything runs, and a run without data says how to give it', async () => {

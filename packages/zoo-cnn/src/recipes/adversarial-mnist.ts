@@ -20,6 +20,9 @@ import { LeNet5 } from '../lenet.js';
 import { commonOptions, trainingCurves } from './classifier.js';
 import { loadImageSets, type RecipeData } from './data.js';
 
+/** The budgets of `--sweep`. */
+export const SWEEP = [0.05, 0.1, 0.15, 0.2, 0.25, 0.3] as const;
+
 const options = [
   { name: 'epochs', type: 'integer', default: 10, min: 1, help: 'passes over the training images' },
   { name: 'batchSize', type: 'integer', default: 64, min: 1, help: 'images per step' },
@@ -53,6 +56,12 @@ const options = [
     default: 10,
     min: 1,
     help: 'PGD steps per training batch (with --training pgd); α = 2.5·ε/steps',
+  },
+  {
+    name: 'sweep',
+    type: 'boolean',
+    default: false,
+    help: `also attack at ε = ${SWEEP.join(', ')} (PGD α = 2.5·ε/steps) and chart accuracy against ε`,
   },
   ...commonOptions('train on the first N of the 60,000 training images (0: all)'),
 ] as const;
@@ -154,6 +163,68 @@ export const adversarialMnist: Recipe<AdversarialMnistOptions> = defineRecipe({
           const labels = Array.from(p, (c, i) => (c === truth[i] ? `${c}` : `${c} ≠ ${truth[i]}`));
           ctx.emit(samplesEvent(title, imageArray(pixels, xs.shape), { labels }));
         }
+      }
+      if (o.sweep) {
+        const rows: { epsilon: number; attack: string; accuracy: number }[] = [];
+        for (const e of SWEEP) {
+          const atF = await robustAccuracy(
+            model,
+            x,
+            y,
+            (m, xb, yb) => fgsm(m, xb, yb, { epsilon: e }),
+            settings,
+          );
+          const sweepStarts = new Generator(o.seed + 2);
+          const atP = await robustAccuracy(
+            model,
+            x,
+            y,
+            (m, xb, yb) =>
+              pgd(m, xb, yb, {
+                epsilon: e,
+                steps: o.steps,
+                stepSize: (2.5 * e) / o.steps,
+                seed: sweepStarts,
+              }),
+            settings,
+          );
+          rows.push(
+            { epsilon: e, attack: 'FGSM', accuracy: atF },
+            { epsilon: e, attack: `PGD-${o.steps}`, accuracy: atP },
+          );
+          ctx.emit({ type: 'metric', name: `sweep: FGSM accuracy (ε = ${e})`, value: atF });
+          ctx.emit({ type: 'metric', name: `sweep: PGD-${o.steps} accuracy (ε = ${e})`, value: atP });
+        }
+        ctx.emit({
+          type: 'figure',
+          kind: 'chart',
+          title: 'accuracy against epsilon',
+          spec: {
+            $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+            title: `adversarial-mnist (${o.training} training): test accuracy under attack`,
+            width: 420,
+            height: 260,
+            data: {
+              values: [
+                // ε = 0 is the clean accuracy for both attacks.
+                { epsilon: 0, attack: 'FGSM', accuracy: clean },
+                { epsilon: 0, attack: `PGD-${o.steps}`, accuracy: clean },
+                ...rows,
+              ],
+            },
+            mark: { type: 'line', point: true },
+            encoding: {
+              x: { field: 'epsilon', type: 'quantitative', title: 'ε (L∞ budget)' },
+              y: {
+                field: 'accuracy',
+                type: 'quantitative',
+                title: 'test accuracy',
+                scale: { domain: [0, 1] },
+              },
+              color: { field: 'attack', type: 'nominal' },
+            },
+          },
+        });
       }
       const n = x.shape[0]!;
       ctx.emit({ type: 'metric', name: 'test accuracy', value: clean });
