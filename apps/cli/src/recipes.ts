@@ -302,6 +302,7 @@ export async function trainRecipe(
         const now = performance.now();
         if (now - lastEpisodeLine >= 1000) {
           lastEpisodeLine = now;
+          lastPrinted = e;
           out(`${episodeLine(e, episodes)}\n`);
         }
         if (dir && e.frames)
@@ -332,6 +333,7 @@ export async function trainRecipe(
   };
   const episodes: EpisodeEvent[] = [];
   let lastEpisodeLine = Number.NEGATIVE_INFINITY;
+  let lastPrinted: EpisodeEvent | null = null;
   const start = performance.now();
   try {
     await lastValueFrom(recipe.run({ ...options, data: nodeZooData() }).pipe(tap(handle)), {
@@ -343,7 +345,7 @@ export async function trainRecipe(
   await Promise.all(pending);
   const wallSeconds = (performance.now() - start) / 1000;
   const lastEpisode = episodes.at(-1);
-  if (lastEpisode) out(`${episodeLine(lastEpisode, episodes)}\n`);
+  if (lastEpisode && lastEpisode !== lastPrinted) out(`${episodeLine(lastEpisode, episodes)}\n`);
   if (dir && episodes.length > 0) put(join(dir, 'episodes.csv'), episodesCsv(episodes));
   out(`${recipe.name}: ${wallSeconds.toFixed(1)} s wall on ${backend.name}\n`);
   if (dir) {
