@@ -1,14 +1,13 @@
-import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { copyFile, mkdir, mkdtemp, readdir, readFile, rename, rm } from 'node:fs/promises';
-import { homedir, tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { gunzipSync } from 'node:zlib';
 import { Generator } from '@myelin/core';
 import { DatasetValidationError, type ImageSet } from '../image-set.js';
 import { DatasetNotFoundError } from './datasets.js';
+import { fetchSklearnFiles } from './sklearn.js';
 
 /**
  * sklearn's 8×8 digits (`sklearn.datasets.load_digits`): the 1,797 test images of the UCI
@@ -50,8 +49,6 @@ export function digitsFetchCommands(cacheDir = digitsCacheDir()): string {
   ].join(' && ');
 }
 
-const run = promisify(execFile);
-
 /**
  * Fetch `digits.csv.gz` into `cacheDir` (default `digitsCacheDir()`): `apt-get download
  * python3-sklearn` and `dpkg-deb -x` in a temporary folder, check the CSV's SHA-256, then move it
@@ -60,46 +57,10 @@ const run = promisify(execFile);
  * @throws DatasetNotFoundError naming the commands when apt-get or dpkg-deb fail
  * @throws DatasetValidationError when the fetched CSV is not the pinned one
  */
-export function fetchDigits(cacheDir = digitsCacheDir()): Promise<string> {
-  // One fetch per folder at a time in this process (e.g. loading both splits at once).
-  let pending = fetching.get(cacheDir);
-  if (!pending) {
-    pending = fetchInto(cacheDir).finally(() => fetching.delete(cacheDir));
-    fetching.set(cacheDir, pending);
-  }
-  return pending;
-}
-
-const fetching = new Map<string, Promise<string>>();
-
-async function fetchInto(cacheDir: string): Promise<string> {
-  const work = await mkdtemp(join(tmpdir(), 'myelin-digits-'));
-  try {
-    try {
-      await run('apt-get', ['download', DIGITS_PACKAGE], { cwd: work });
-      const deb = (await readdir(work)).find((f) => f.startsWith(`${DIGITS_PACKAGE}_`) && f.endsWith('.deb'));
-      if (!deb) throw new Error(`apt-get download left no ${DIGITS_PACKAGE}_*.deb in ${work}`);
-      await run('dpkg-deb', ['-x', join(work, deb), join(work, 'x')]);
-    } catch (e) {
-      const why = e instanceof Error ? e.message.split('\n')[0] : String(e);
-      throw new DatasetNotFoundError(
-        `fetchDigits: could not fetch sklearn's digits from Debian's ${DIGITS_PACKAGE} (${why}). ` +
-          `Install it (apt-get install -y ${DIGITS_PACKAGE}) or run: ${digitsFetchCommands(cacheDir)}`,
-        digitsFetchCommands(cacheDir),
-      );
-    }
-    const extracted = join(work, 'x', IN_PACKAGE);
-    verifyCsv('fetchDigits', extracted, await readFile(extracted));
-    await mkdir(cacheDir, { recursive: true });
-    // Copy beside the target, then rename: a reader never sees half a file.
-    const partial = join(cacheDir, `digits.csv.gz.${process.pid}.${Date.now()}.partial`);
-    await copyFile(extracted, partial);
-    const target = join(cacheDir, 'digits.csv.gz');
-    await rename(partial, target);
-    return target;
-  } finally {
-    await rm(work, { recursive: true, force: true });
-  }
+export async function fetchDigits(cacheDir = digitsCacheDir()): Promise<string> {
+  // The download, checks and atomic move are sklearn.ts's (shared with iris, wine, breast cancer).
+  const [path] = await fetchSklearnFiles([{ file: 'digits.csv.gz', sha256: DIGITS_CSV_SHA256 }], cacheDir);
+  return path!;
 }
 
 function csvText(bytes: Uint8Array): Buffer {
