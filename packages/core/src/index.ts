@@ -49,8 +49,10 @@ export {
   setDebug,
   use,
 } from './engine.js';
+export * from './functional/index.js';
 export * from './io/index.js';
 export * from './kernels.js';
+export * from './linalg/index.js';
 export { METHOD_NAMES } from './methods.js';
 export * from './module.js';
 export * from './ops/index.js';
