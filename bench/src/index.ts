@@ -4,6 +4,7 @@
  *     pnpm bench                      # from the repo root: builds, then runs everything
  *     node bench/dist/index.js --filter=matmul --min-time=200
  *     node bench/dist/index.js resnet [--profile] [--tfjs=none] [--extras=cpu]   # the ResNet row only
+ *     node bench/dist/index.js word2vec [--threads=2] [--epochs=5]   # Myelin beside gensim on IMDB
  *
  * Both libraries get the same input values, each in its native layout; every timed repetition
  * computes, reads the result back to the host and disposes it. Results go to stdout and to
@@ -22,6 +23,7 @@ import { runWebGpuBench } from './libs/myelin-webgpu.js';
 import { loadTfjs } from './libs/tfjs.js';
 import { table } from './suite.js';
 import { runTraining } from './training.js';
+import { runWord2VecBench } from './word2vec.js';
 import { type ResnetExtra, runResnetBench, type TfjsChoice } from './zoo-cnn.js';
 
 interface BenchCase {
@@ -183,6 +185,18 @@ function writeReport(name: string, body: object): void {
 }
 
 async function main(): Promise<void> {
+  if (process.argv[2] === 'word2vec') {
+    // Its own arguments: --threads=N (default 2), --epochs=N (default 5).
+    const opt = (name: string, d: number) => {
+      const a = process.argv.find((x) => x.startsWith(`--${name}=`));
+      const v = a ? Number(a.slice(name.length + 3)) : d;
+      if (!Number.isInteger(v) || v < 1)
+        throw new Error(`bench word2vec: --${name} must be an integer ≥ 1, got ${a}`);
+      return v;
+    };
+    await runWord2VecBench({ threads: opt('threads', 2), epochs: opt('epochs', 5) });
+    return;
+  }
   const args = parseArgs(process.argv.slice(2));
   const { filter, minTimeMs } = args;
   if (args.suite === 'resnet') {
