@@ -25,4 +25,5 @@ import type { TrainEvent } from './events.js';
 export function run(events: Observable<TrainEvent>): Promise<TrainEvent> {
   return lastValueFrom(events);
 }
+export * from './collect.js';
 export * from './tensor-batches.js';

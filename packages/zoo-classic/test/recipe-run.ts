@@ -1,7 +1,13 @@
-import { memory } from '@myelin/core';
 import { digitsTable, loadDigits, loadFashionMnist, loadMnist, loadSklearnTable } from '@myelin/data/node';
-import { parseRecipeOptions, type Recipe, type SamplesEvent, type ZooEvent } from '@myelin/train';
-import { lastValueFrom, tap, toArray } from 'rxjs';
+import {
+  type CollectedRun,
+  collectRun,
+  figureOf,
+  metricOf,
+  parseRecipeOptions,
+  type Recipe,
+  samplesOf,
+} from '@myelin/train';
 import type { ClassicDataSource, Table, TableName } from '../src/index.js';
 
 const tables = new Map<TableName, Promise<Table>>();
@@ -28,38 +34,15 @@ export function optionsOf<O>(recipe: Recipe<O>, raw: Record<string, string>): O 
 }
 
 /** Run to the end: the events, the live tensors at every epoch end, before and after, the wall time. */
-export async function runRecipe<O>(recipe: Recipe<O>, raw: Record<string, string>) {
-  const before = memory().tensors;
-  const atEpochEnd: number[] = [];
-  const t0 = performance.now();
-  const events = await lastValueFrom(
-    recipe.run(optionsOf(recipe, raw)).pipe(
-      tap((e) => {
-        if (e.type === 'epochEnd') atEpochEnd.push(memory().tensors);
-      }),
-      toArray(),
-    ),
-  );
-  const after = memory().tensors;
-  return {
-    events,
-    before,
-    after,
-    leaked: after - before,
-    atEpochEnd,
-    seconds: (performance.now() - t0) / 1000,
-  };
+export function runRecipe<O>(recipe: Recipe<O>, raw: Record<string, string>): Promise<CollectedRun> {
+  return collectRun(recipe.run(optionsOf(recipe, raw)));
 }
 
 /** The value of the `metric` event named `name`. */
-export const metric = (events: ZooEvent[], name: string) =>
-  events.find((e): e is Extract<ZooEvent, { type: 'metric' }> => e.type === 'metric' && e.name === name)
-    ?.value;
+export const metric = metricOf;
 
 /** The `samples` event titled `title`. */
-export const grid = (events: ZooEvent[], title: string) =>
-  events.find((e): e is SamplesEvent => e.type === 'samples' && e.title === title);
+export const grid = samplesOf;
 
 /** The `figure` event titled `title`. */
-export const figure = (events: ZooEvent[], title: string) =>
-  events.find((e): e is Extract<ZooEvent, { type: 'figure' }> => e.type === 'figure' && e.title === title);
+export const figure = figureOf;
