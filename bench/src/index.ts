@@ -4,6 +4,7 @@
  *     pnpm bench                      # from the repo root: builds, then runs everything
  *     node bench/dist/index.js --filter=matmul --min-time=200
  *     node bench/dist/index.js resnet [--profile] [--tfjs=none] [--extras=cpu]   # the ResNet row only
+ *     node bench/dist/index.js dcgan [--min-time=ms]   # a DCGAN training step, beside PyTorch
  *     node bench/dist/index.js word2vec [--threads=2] [--epochs=5]   # Myelin beside gensim on IMDB
  *
  * Both libraries get the same input values, each in its native layout; every timed repetition
@@ -25,6 +26,7 @@ import { table } from './suite.js';
 import { runTraining } from './training.js';
 import { runWord2VecBench } from './word2vec.js';
 import { type ResnetExtra, runResnetBench, type TfjsChoice } from './zoo-cnn.js';
+import { runDcganBench } from './zoo-gan.js';
 
 interface BenchCase {
   name: string;
@@ -113,7 +115,7 @@ function fmt(r: LibraryResult, unit: string): string {
 
 interface Args {
   /** 'resnet': only the zoo-cnn ResNet training row (`./zoo-cnn.ts`); '': every other suite. */
-  suite: '' | 'resnet';
+  suite: '' | 'resnet' | 'dcgan';
   filter: string;
   minTimeMs: number;
   /** resnet: time each wasm kernel of a few training steps. */
@@ -140,6 +142,7 @@ function parseArgs(argv: string[]): Args {
   const extraChoices: ResnetExtra[] = ['cpu', 'webgpu'];
   for (const arg of argv) {
     if (arg === 'resnet') args.suite = 'resnet';
+    else if (arg === 'dcgan') args.suite = 'dcgan';
     else if (arg.startsWith('--filter=')) args.filter = arg.slice('--filter='.length);
     else if (arg.startsWith('--min-time=')) {
       args.minTimeMs = Number(arg.slice('--min-time='.length));
@@ -199,6 +202,11 @@ async function main(): Promise<void> {
   }
   const args = parseArgs(process.argv.slice(2));
   const { filter, minTimeMs } = args;
+  if (args.suite === 'dcgan') {
+    const dcgan = await runDcganBench({ minTimeMs: args.minTimeGiven ? minTimeMs : 6000 });
+    writeReport('dcgan', { loadAverageAfter: loadavg(), dcgan });
+    return;
+  }
   if (args.suite === 'resnet') {
     const load = () =>
       loadavg()
