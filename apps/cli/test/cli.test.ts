@@ -7,6 +7,7 @@ import { writeCheckpoint } from '@myelin/train';
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../src/args.js';
 import { main } from '../src/main.js';
+import { installedRecipes } from '../src/recipes.js';
 
 const CLI = join(import.meta.dirname, '..', 'dist', 'cli.js');
 
@@ -21,6 +22,15 @@ async function run(argv: string[]): Promise<{ code: number; text: string }> {
 const tmp = () => mkdtempSync(join(tmpdir(), 'myelin-cli-'));
 
 describe('myelin CLI', () => {
+  it('a reader that stops early (myelin models | head -1) ends the output quietly, exit 0', () => {
+    const r = spawnSync('bash', ['-c', `set -o pipefail; "${process.execPath}" "${CLI}" models | head -1`], {
+      encoding: 'utf8',
+    });
+    expect(r.status).toBe(0);
+    expect(r.stdout.split('\n')[0]).toMatch(/^lenet5 /);
+    expect(r.stderr).toBe('');
+  });
+
   it('models lists what can be trained', async () => {
     const { code, text } = await run(['models']);
     expect(code).toBe(0);
@@ -29,11 +39,14 @@ describe('myelin CLI', () => {
   });
 
   it('every mistake in a command line gets a usage error that names the flag, what it expects and what it got', async () => {
+    // Every installed zoo's recipes, sorted; zoo-cnn's are among them.
+    const recipeNames = Object.keys((await installedRecipes()).recipes).join(', ');
+    expect(recipeNames).toContain('adversarial-mnist, ');
     const cases: [string[], string][] = [
       [['frobnicate'], "unknown command 'frobnicate' (available: train, eval, models)"],
       [
         ['train', 'resnet9000'],
-        "train: unknown model or recipe 'resnet9000' (models: lenet5, mlp, mlp-deep; recipes: adversarial-mnist, autoencoder-mnist, lenet5-mnist, resnet-fashion, saliency-mnist, vae-mnist)",
+        `train: unknown model or recipe 'resnet9000' (models: lenet5, mlp, mlp-deep; recipes: ${recipeNames})`,
       ],
       [['train', 'mlp', 'extra'], "train: unexpected argument 'extra'"],
       [['models', 'x'], "models: unexpected argument 'x'"],
