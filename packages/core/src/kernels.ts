@@ -180,6 +180,29 @@ export interface KernelAttrs extends Record<UnaryPrimitive | BinaryPrimitive, No
    * epilogue of a linear or convolution layer.
    */
   BiasAct: { axis: number; activation: BiasActivation };
+  /**
+   * The pointwise part of one LSTM step (PyTorch's gate order i, f, g, o). inputs [gates (N, 4H):
+   * the pre-activations x·W_ihᵀ + b_ih + h·W_hhᵀ + b_hh, c (N, H)] → outputs [h' (N, H), c' (N, H)]
+   * with c' = σ(f)·c + σ(i)·tanh(g) and h' = σ(o)·tanh(c').
+   */
+  LstmCell: NoAttrs;
+  /**
+   * The backward of `LstmCell`. inputs [gates (N, 4H), c (N, H), dh' (N, H), dc' (N, H)] → outputs
+   * [dgates (N, 4H), dc (N, H)]: the cotangents of the pre-activations and of the previous cell.
+   */
+  LstmCellGrad: NoAttrs;
+  /**
+   * The pointwise part of one GRU step (PyTorch's gate order r, z, n). inputs [gx (N, 3H) =
+   * x·W_ihᵀ + b_ih, gh (N, 3H) = h·W_hhᵀ + b_hh, h (N, H)] → h' (N, H) with r = σ(gx_r + gh_r),
+   * z = σ(gx_z + gh_z), n = tanh(gx_n + r·gh_n), h' = (1 − z)·n + z·h.
+   */
+  GruCell: NoAttrs;
+  /**
+   * The backward of `GruCell`. inputs [gx (N, 3H), gh (N, 3H), h (N, H), dh' (N, H)] → outputs
+   * [dgx (N, 3H), dgh (N, 3H), dh (N, H)]; dh is the direct path z·dh' only (the path through gh
+   * reaches h through the matmul outside the kernel).
+   */
+  GruCellGrad: NoAttrs;
 }
 
 export type BiasActivation = 'none' | 'relu' | 'gelu' | 'tanh' | 'sigmoid' | 'silu';
@@ -256,6 +279,10 @@ export const COMPOSITES: readonly KernelName[] = [
   'LogSoftmax',
   'LayerNorm',
   'BiasAct',
+  'LstmCell',
+  'LstmCellGrad',
+  'GruCell',
+  'GruCellGrad',
 ];
 
 /** Dtypes a kernel is asked to handle; e.g. Add may see float32 or int32 (core casts bool first). */
@@ -388,6 +415,10 @@ export const KERNEL_DTYPES: { readonly [K in KernelName]: KernelDTypes } = {
   LogSoftmax: F,
   LayerNorm: F,
   BiasAct: F,
+  LstmCell: F,
+  LstmCellGrad: F,
+  GruCell: F,
+  GruCellGrad: F,
 };
 
 /**

@@ -22,4 +22,5 @@ export {
 } from './datasets.js';
 export * from './digits.js';
 export { readCsv, readIdx, readIdxSync, readTextLines, textFileLines } from './files.js';
+export * from './series.js';
 export * from './sklearn.js';
