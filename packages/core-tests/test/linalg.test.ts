@@ -4,6 +4,7 @@ import {
   det,
   diagonal,
   eigh,
+  eighFloat64,
   eye,
   grad,
   inv,
@@ -213,6 +214,18 @@ describe('decompositions reconstruct their input', () => {
 });
 
 describe('textbook closed forms', () => {
+  it('eighFloat64: [[2, 1], [1, 2]] has eigenvalues 1 and 3 with eigenvectors (1, ∓1)/√2', () => {
+    const { values, vectors } = eighFloat64([2, 1, 1, 2], 2);
+    expect([...values]).toEqual([expect.closeTo(1, 14), expect.closeTo(3, 14)]);
+    const r = Math.SQRT1_2;
+    // columns up to sign: v0 ∝ (1, −1), v1 ∝ (1, 1)
+    expect(Math.abs(vectors[0]!)).toBeCloseTo(r, 14);
+    expect(vectors[0]! * vectors[2]!).toBeCloseTo(-0.5, 14);
+    expect(vectors[1]! * vectors[3]!).toBeCloseTo(0.5, 14);
+    expect(eighFloat64([], 0).values.length).toBe(0);
+    expect(() => eighFloat64([1, 2, 3], 2)).toThrow(/eighFloat64: an 2×2 matrix needs 4 values, got 3/);
+  });
+
   // A fixed design: y = 2 − x1 + 0.5·x2 plus a fixed perturbation.
   const X = tensor([
     [1, 0.1, 2.0],

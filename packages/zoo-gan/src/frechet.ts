@@ -10,6 +10,8 @@
  * 84-wide features here) with no complex parts to discard as scipy's `sqrtm(Σ₁Σ₂)` has.
  */
 
+import { eighFloat64 } from '@myelin/core';
+
 /** A Gaussian fitted to features: the mean and the unbiased covariance (numpy's `np.cov`). */
 export interface FeatureStats {
   /** Features per sample. */
@@ -60,9 +62,9 @@ export function featureStats(features: ArrayLike<number>, n: number, d: number):
 }
 
 /**
- * Eigenvalues and eigenvectors of a symmetric [n, n] matrix (row-major, float64) by the cyclic
- * Jacobi method (Golub & Van Loan §8.5): rotations zero each off-diagonal entry in turn until the
- * off-diagonal mass is below 1e-15 of the matrix's. `vectors` holds them as columns.
+ * Eigenvalues and eigenvectors of a symmetric [n, n] matrix (row-major, float64): core's host
+ * routine (`eighFloat64`, cyclic Jacobi), after checking the matrix is symmetric. `vectors` holds
+ * them as columns.
  */
 export function symmetricEigen(
   matrix: ArrayLike<number>,
@@ -70,61 +72,14 @@ export function symmetricEigen(
 ): { values: Float64Array; vectors: Float64Array } {
   if (matrix.length !== n * n)
     throw new RangeError(`symmetricEigen: an ${n}×${n} matrix needs ${n * n} values, got ${matrix.length}`);
-  const a = Float64Array.from(matrix);
   for (let i = 0; i < n; i++)
     for (let j = i + 1; j < n; j++) {
-      const s = (a[i * n + j]! + a[j * n + i]!) / 2;
-      if (Math.abs(a[i * n + j]! - a[j * n + i]!) > 1e-9 * (Math.abs(s) + 1))
+      const a = matrix[i * n + j]!;
+      const b = matrix[j * n + i]!;
+      if (Math.abs(a - b) > 1e-9 * (Math.abs((a + b) / 2) + 1))
         throw new RangeError(`symmetricEigen: the matrix is not symmetric at (${i}, ${j})`);
-      a[i * n + j] = s;
-      a[j * n + i] = s;
     }
-  const v = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) v[i * n + i] = 1;
-  let total = 0;
-  for (let i = 0; i < n * n; i++) total += a[i]! * a[i]!;
-  for (let sweep = 0; sweep < 100; sweep++) {
-    let off = 0;
-    for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) off += 2 * a[i * n + j]! * a[i * n + j]!;
-    if (off <= 1e-30 * total || off === 0) break;
-    for (let p = 0; p < n; p++)
-      for (let q = p + 1; q < n; q++) {
-        const apq = a[p * n + q]!;
-        if (apq === 0) continue;
-        const app = a[p * n + p]!;
-        const aqq = a[q * n + q]!;
-        // The rotation angle θ with tan 2θ = 2a_pq / (a_qq − a_pp); t = tan θ, the smaller root.
-        const theta = (aqq - app) / (2 * apq);
-        const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
-        const c = 1 / Math.sqrt(t * t + 1);
-        const s = t * c;
-        for (let k = 0; k < n; k++) {
-          // Columns p and q of A·J.
-          const akp = a[k * n + p]!;
-          const akq = a[k * n + q]!;
-          a[k * n + p] = c * akp - s * akq;
-          a[k * n + q] = s * akp + c * akq;
-        }
-        for (let k = 0; k < n; k++) {
-          // Rows p and q of Jᵀ·(A·J).
-          const apk = a[p * n + k]!;
-          const aqk = a[q * n + k]!;
-          a[p * n + k] = c * apk - s * aqk;
-          a[q * n + k] = s * apk + c * aqk;
-        }
-        a[p * n + q] = 0;
-        a[q * n + p] = 0;
-        for (let k = 0; k < n; k++) {
-          const vkp = v[k * n + p]!;
-          const vkq = v[k * n + q]!;
-          v[k * n + p] = c * vkp - s * vkq;
-          v[k * n + q] = s * vkp + c * vkq;
-        }
-      }
-  }
-  const values = new Float64Array(n);
-  for (let i = 0; i < n; i++) values[i] = a[i * n + i]!;
-  return { values, vectors: v };
+  return eighFloat64(matrix, n);
 }
 
 /**

@@ -641,4 +641,23 @@ export function logdet(a: Tensor): Tensor {
     return where(equal(s, -1), Number.NaN, l);
   });
 }
+/**
+ * `eigh` of one symmetric n×n matrix held in a plain array, in float64 on the host (the cyclic
+ * Jacobi routine behind `eigh`), for callers that never leave float64: a Fréchet distance's
+ * covariance square root, a PCA of accumulated statistics. Reads the lower triangle (torch's
+ * UPLO='L'); eigenvalues ascending, eigenvectors as the columns of the row-major `vectors`.
+ *
+ * @example
+ * const { values, vectors } = eighFloat64([2, 1, 1, 2], 2);   // values [1, 3]
+ */
+export function eighFloat64(
+  matrix: ArrayLike<number>,
+  n: number,
+): { values: Float64Array; vectors: Float64Array } {
+  if (!Number.isInteger(n) || n < 0 || matrix.length !== n * n)
+    throw new RangeError(`eighFloat64: an ${n}×${n} matrix needs ${n * n} values, got ${matrix.length}`);
+  const { w, v } = jacobiEigh(Float64Array.from(matrix), n);
+  return { values: w, vectors: v };
+}
+
 export * from './stats.js';
