@@ -3,17 +3,23 @@ import {
   bernoulli,
   eye,
   full,
+  fullLike,
   Generator,
   linspace,
   manualSeed,
   multinomial,
+  ones,
+  onesLike,
   permutation,
   rand,
   randint,
   randn,
   scalar,
+  sum,
+  type Tensor,
   tensor,
   truncatedNormal,
+  zeros,
   zerosLike,
 } from '@myelin/core';
 import { describe, expect, it } from 'vitest';
@@ -110,5 +116,63 @@ describe('random', () => {
     const frac = Array.from(b).reduce((s, v) => s + v, 0) / 4000;
     // 5 standard errors of a Bernoulli(0.25) mean over 4000 draws.
     expect(Math.abs(frac - 0.25)).toBeLessThan(5 * Math.sqrt((0.25 * 0.75) / 4000));
+  });
+});
+
+describe('creation options: requiresGrad, and unknown keys are errors', () => {
+  // Every float32 creation op, called with { requiresGrad: true }: a leaf that records, as torch's
+  // requires_grad=True; its gradient after sum().backward() is all ones.
+  const makers: [string, (o: { requiresGrad?: boolean }) => Tensor][] = [
+    ['tensor', (o) => tensor([1, 2, 3], o)],
+    ['zeros', (o) => zeros([2, 3], o)],
+    ['ones', (o) => ones([1], o)],
+    ['full', (o) => full([2], 7, o)],
+    ['zerosLike', (o) => zerosLike(ones([3]), o)],
+    ['onesLike', (o) => onesLike(ones([3]), o)],
+    ['fullLike', (o) => fullLike(ones([3]), 2, o)],
+    ['arange', (o) => arange(0, 3, 1, { dtype: 'float32', ...o })],
+    ['eye', (o) => eye(2, 2, o)],
+    ['rand', (o) => rand([2, 2], { seed: 1, ...o })],
+    ['randn', (o) => randn([2, 2], { seed: 1, ...o })],
+    ['truncatedNormal', (o) => truncatedNormal([3], { seed: 1, ...o })],
+  ];
+  for (const [name, make] of makers) {
+    it(`${name}({ requiresGrad: true }) is a leaf whose grad is ones after sum().backward()`, () => {
+      const t = make({ requiresGrad: true });
+      expect(t.requiresGrad).toBe(true);
+      sum(t).backward();
+      expect([...t.grad!.dataSync()]).toEqual(new Array(t.size).fill(1));
+      expect(make({}).requiresGrad).toBe(false);
+      expect(make({ requiresGrad: false }).requiresGrad).toBe(false);
+    });
+  }
+
+  it('int32 and bool results refuse requiresGrad, naming the op and the dtype', () => {
+    expect(() => zeros([2], { dtype: 'int32', requiresGrad: true })).toThrow(
+      'zeros: only float32 tensors can require grad; this one is int32',
+    );
+    expect(() => arange(3, undefined, 1, { requiresGrad: true })).toThrow(/arange: only float32 .* int32/);
+    expect(() => randint(0, 5, [2], { requiresGrad: true })).toThrow(/randint: only float32 .* int32/);
+    expect(() => bernoulli(0.5, { shape: [2], requiresGrad: true })).toThrow(/bernoulli: .* bool/);
+    expect(() => permutation(3, { requiresGrad: true })).toThrow(/permutation: .* int32/);
+  });
+
+  it('an unknown option (a typo, or torch spelling) is an error listing the keys the op takes', () => {
+    const bad = { requires_grad: true } as unknown as { requiresGrad?: boolean };
+    expect(() => randn([2], bad)).toThrow(
+      'randn: unknown option "requires_grad"; it takes seed, mean, std, requiresGrad',
+    );
+    expect(() => zeros([2], bad)).toThrow(
+      'zeros: unknown option "requires_grad"; it takes dtype, requiresGrad',
+    );
+    expect(() => tensor([1], bad)).toThrow(
+      'tensor: unknown option "requires_grad"; it takes dtype, shape, requiresGrad',
+    );
+    expect(() => rand([2], { sead: 1 } as unknown as { seed: number })).toThrow(
+      'rand: unknown option "sead"',
+    );
+    expect(() => multinomial(tensor([1, 1]), 1, { replace: true } as unknown as object)).toThrow(
+      'multinomial: unknown option "replace"; it takes seed, replacement, requiresGrad',
+    );
   });
 });

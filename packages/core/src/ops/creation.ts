@@ -4,8 +4,42 @@ import { assertShape, fmtShape, type Shape, sizeOf } from '../shape.js';
 import type { NestedArray } from '../tensor.js';
 import { Tensor, type TensorLike } from '../tensor.js';
 
+/** Options of the creation ops: the dtype and, as torch's `requires_grad=True`, a recording leaf. */
 export interface DTypeOption {
   dtype?: DType;
+  /** Make the result a leaf that requires grad (float32 only), as `t.requiresGrad = true`. */
+  requiresGrad?: boolean;
+}
+
+/**
+ * Check a creation op's options object: a key the op does not know (a typo, or torch's
+ * `requires_grad` spelling) is an error naming the op and the keys it takes, never silently ignored.
+ * @internal
+ */
+export function checkOptions(op: string, options: object, known: readonly string[]): void {
+  if (options === null || typeof options !== 'object')
+    throw new TypeError(
+      `${op}: options must be an object, got ${options === null ? 'null' : typeof options}`,
+    );
+  for (const key of Object.keys(options)) {
+    if (!known.includes(key) && key !== 'requiresGrad')
+      throw new TypeError(
+        `${op}: unknown option ${JSON.stringify(key)}; it takes ${[...known, 'requiresGrad'].join(', ')}`,
+      );
+  }
+}
+
+/** Apply `requiresGrad` from a creation op's options to its fresh result. @internal */
+export function finishCreation(op: string, t: Tensor, options: { requiresGrad?: boolean }): Tensor {
+  if (options.requiresGrad === undefined || options.requiresGrad === false) return t;
+  if (options.requiresGrad !== true)
+    throw new TypeError(`${op}: requiresGrad must be a boolean, got ${typeof options.requiresGrad}`);
+  if (t.dtype !== 'float32') {
+    t.dispose();
+    throw new TypeError(`${op}: only float32 tensors can require grad; this one is ${t.dtype}`);
+  }
+  t.requiresGrad = true;
+  return t;
 }
 
 type Values = number | boolean | TypedArray | readonly (number | boolean)[] | readonly NestedArray[];
@@ -76,7 +110,8 @@ function dtypeOfTyped(a: ArrayBufferView): DType {
  * names the entry, never a NaN.
  * @example tensor([[1, 2], [3, 4]]) · tensor(new Float32Array(6), { shape: [2, 3] })
  */
-export function tensor(values: Values, options: { dtype?: DType; shape?: Shape } = {}): Tensor {
+export function tensor(values: Values, options: DTypeOption & { shape?: Shape } = {}): Tensor {
+  checkOptions('tensor', options, ['dtype', 'shape']);
   let flat: ArrayLike<number | boolean>;
   let shape: number[];
   let inferred: DType;
@@ -114,7 +149,7 @@ export function tensor(values: Values, options: { dtype?: DType; shape?: Shape }
     ArrayBuffer.isView(flat) && dtypeOfTyped(flat as TypedArray) === dtype
       ? (flat as TypedArray).slice()
       : toTypedArray(flat, dtype);
-  return fromValues(data, shape, dtype);
+  return finishCreation('tensor', fromValues(data, shape, dtype), options);
 }
 
 export function scalar(value: number | boolean, dtype?: DType): Tensor {
@@ -122,31 +157,36 @@ export function scalar(value: number | boolean, dtype?: DType): Tensor {
 }
 
 export function full(shape: Shape, value: number | boolean, options: DTypeOption = {}): Tensor {
+  return fullNamed('full', shape, value, options);
+}
+
+function fullNamed(op: string, shape: Shape, value: number | boolean, options: DTypeOption): Tensor {
+  checkOptions(op, options, ['dtype']);
   const dtype = options.dtype ?? (typeof value === 'boolean' ? 'bool' : 'float32');
-  checkAlloc('full', shape, dtype, undefined, true);
+  checkAlloc(op, shape, dtype, undefined, true);
   const data = typedArrayFor(dtype, sizeOf(shape));
   data.fill(dtype === 'bool' ? (value ? 1 : 0) : Number(value));
-  return fromValues(data, shape, dtype, 'full');
+  return finishCreation(op, fromValues(data, shape, dtype, op), options);
 }
 
 export function zeros(shape: Shape, options: DTypeOption = {}): Tensor {
-  return full(shape, 0, options);
+  return fullNamed('zeros', shape, 0, options);
 }
 
 export function ones(shape: Shape, options: DTypeOption = {}): Tensor {
-  return full(shape, 1, options);
+  return fullNamed('ones', shape, 1, options);
 }
 
 export function zerosLike(x: Tensor, options: DTypeOption = {}): Tensor {
-  return full(x.shape, 0, { dtype: options.dtype ?? x.dtype });
+  return fullNamed('zerosLike', x.shape, 0, { ...options, dtype: options.dtype ?? x.dtype });
 }
 
 export function onesLike(x: Tensor, options: DTypeOption = {}): Tensor {
-  return full(x.shape, 1, { dtype: options.dtype ?? x.dtype });
+  return fullNamed('onesLike', x.shape, 1, { ...options, dtype: options.dtype ?? x.dtype });
 }
 
 export function fullLike(x: Tensor, value: number | boolean, options: DTypeOption = {}): Tensor {
-  return full(x.shape, value, { dtype: options.dtype ?? x.dtype });
+  return fullNamed('fullLike', x.shape, value, { ...options, dtype: options.dtype ?? x.dtype });
 }
 
 /**
@@ -154,6 +194,7 @@ export function fullLike(x: Tensor, value: number | boolean, options: DTypeOptio
  * float32 otherwise (or as `dtype` says). Length ceil((stop - start) / step), as PyTorch.
  */
 export function arange(start: number, stop?: number, step = 1, options: DTypeOption = {}): Tensor {
+  checkOptions('arange', options, ['dtype']);
   if (stop === undefined) {
     stop = start;
     start = 0;
@@ -167,7 +208,7 @@ export function arange(start: number, stop?: number, step = 1, options: DTypeOpt
   checkAlloc('arange', [n], dtype, undefined, true);
   const data = typedArrayFor(dtype, n);
   for (let i = 0; i < n; i++) data[i] = start + i * step;
-  return fromValues(data, [n], dtype, 'arange');
+  return finishCreation('arange', fromValues(data, [n], dtype, 'arange'), options);
 }
 
 /** `num` evenly spaced float32 values from `start` to `stop` inclusive. */
@@ -186,11 +227,12 @@ export function linspace(start: number, stop: number, num: number): Tensor {
 
 /** Identity matrix of shape [n, m] (m defaults to n). */
 export function eye(n: number, m = n, options: DTypeOption = {}): Tensor {
+  checkOptions('eye', options, ['dtype']);
   const dtype = options.dtype ?? 'float32';
   checkAlloc('eye', [n, m], dtype, undefined, true);
   const data = typedArrayFor(dtype, n * m);
   for (let i = 0; i < Math.min(n, m); i++) data[i * m + i] = 1;
-  return fromValues(data, [n, m], dtype, 'eye');
+  return finishCreation('eye', fromValues(data, [n, m], dtype, 'eye'), options);
 }
 
 /**

@@ -2,7 +2,7 @@ import { checkAlloc, fromValues } from '../engine.js';
 import { Generator } from '../random/philox.js';
 import { assertInt, fmtShape, type Shape, sizeOf } from '../shape.js';
 import type { Tensor } from '../tensor.js';
-import { toTensor } from './creation.js';
+import { checkOptions, finishCreation, toTensor } from './creation.js';
 
 /**
  * Random tensors from a counter-based Philox4x32-10 generator. Numbers are drawn on the host, so
@@ -28,32 +28,35 @@ function gen(seed: Seed | undefined): Generator {
 
 interface SeedOption {
   seed?: Seed;
+  /** Make the result a leaf that requires grad (float32 results only), as torch's `requires_grad=True`. */
+  requiresGrad?: boolean;
 }
 
 /** Uniform samples in [0, 1). */
 export function rand(shape: Shape, options: SeedOption = {}): Tensor {
+  checkOptions('rand', options, ['seed']);
   checkAlloc('rand', shape, 'float32', undefined, true);
-  return fromValues(gen(options.seed).uniform(sizeOf(shape)), shape, 'float32', 'rand');
+  const t = fromValues(gen(options.seed).uniform(sizeOf(shape)), shape, 'float32', 'rand');
+  return finishCreation('rand', t, options);
 }
 
 /** Normal samples (mean 0, std 1 unless given). */
 export function randn(shape: Shape, options: SeedOption & { mean?: number; std?: number } = {}): Tensor {
+  checkOptions('randn', options, ['seed', 'mean', 'std']);
   checkAlloc('randn', shape, 'float32', undefined, true);
-  return fromValues(
-    gen(options.seed).normal(sizeOf(shape), options.mean ?? 0, options.std ?? 1),
-    shape,
-    'float32',
-    'randn',
-  );
+  const v = gen(options.seed).normal(sizeOf(shape), options.mean ?? 0, options.std ?? 1);
+  return finishCreation('randn', fromValues(v, shape, 'float32', 'randn'), options);
 }
 
 /** Integers uniform in [low, high). */
 export function randint(low: number, high: number, shape: Shape, options: SeedOption = {}): Tensor {
+  checkOptions('randint', options, ['seed']);
   checkAlloc('randint', shape, 'int32', undefined, true);
   if (!Number.isInteger(low) || !Number.isInteger(high) || high <= low) {
     throw new RangeError(`randint: needs integers low < high, got low=${low} high=${high}`);
   }
-  return fromValues(gen(options.seed).randint(low, high, sizeOf(shape)), shape, 'int32', 'randint');
+  const t = fromValues(gen(options.seed).randint(low, high, sizeOf(shape)), shape, 'int32', 'randint');
+  return finishCreation('randint', t, options);
 }
 
 /** Normal samples resampled until within 2 std of the mean (as torch.nn.init.trunc_normal_'s defaults). */
@@ -61,13 +64,16 @@ export function truncatedNormal(
   shape: Shape,
   options: SeedOption & { mean?: number; std?: number } = {},
 ): Tensor {
+  checkOptions('truncatedNormal', options, ['seed', 'mean', 'std']);
   checkAlloc('truncatedNormal', shape, 'float32', undefined, true);
   const v = gen(options.seed).truncatedNormal(sizeOf(shape), options.mean ?? 0, options.std ?? 1);
-  return fromValues(v, shape, 'float32', 'truncatedNormal');
+  return finishCreation('truncatedNormal', fromValues(v, shape, 'float32', 'truncatedNormal'), options);
 }
 
 /** Bernoulli draws (bool) with probability `p`: a number (needs `shape`) or a tensor of probabilities. */
 export function bernoulli(p: Tensor | number, options: SeedOption & { shape?: Shape } = {}): Tensor {
+  checkOptions('bernoulli', options, ['seed', 'shape']);
+  if (options.requiresGrad) throw new TypeError('bernoulli: the result is bool and cannot require grad');
   const g = gen(options.seed);
   if (typeof p === 'number') {
     if (!(p >= 0 && p <= 1)) throw new RangeError(`bernoulli: p must be in [0, 1], got ${p}`);
@@ -93,6 +99,8 @@ export function bernoulliMask(shape: Shape, keep: number, seed: Seed | undefined
 
 /** A random permutation of 0..n−1 (int32). */
 export function permutation(n: number, options: SeedOption = {}): Tensor {
+  checkOptions('permutation', options, ['seed']);
+  if (options.requiresGrad) throw new TypeError('permutation: the result is int32 and cannot require grad');
   if (!Number.isInteger(n) || n < 0)
     throw new RangeError(`permutation: n must be a non-negative integer, got ${n}`);
   checkAlloc('permutation', [n], 'int32', undefined, true);
@@ -108,6 +116,8 @@ export function multinomial(
   numSamples: number,
   options: SeedOption & { replacement?: boolean } = {},
 ): Tensor {
+  checkOptions('multinomial', options, ['seed', 'replacement']);
+  if (options.requiresGrad) throw new TypeError('multinomial: the result is int32 and cannot require grad');
   if (probs.rank !== 1 && probs.rank !== 2)
     throw new RangeError(`multinomial: probs must be 1-D or 2-D, got ${fmtShape(probs.shape)}`);
   const rows = probs.rank === 2 ? probs.shape[0]! : 1;
