@@ -8,6 +8,7 @@ import { CpuData, type CpuKernel, type CpuKernelTable, unbox } from './kernel.js
 import { matmulKernels } from './matmul.js';
 import { poolKernels } from './pool.js';
 import { reduceKernels } from './reduce.js';
+import { rnnKernels } from './rnn.js';
 import { shapeKernels } from './shape.js';
 import { softmaxKernels } from './softmax.js';
 
@@ -17,6 +18,7 @@ const CPU_KERNELS: CpuKernelTable = {
   ...reduceKernels,
   ...softmaxKernels,
   ...fusedKernels,
+  ...rnnKernels,
   ...matmulKernels,
   ...shapeKernels,
   ...indexingKernels,

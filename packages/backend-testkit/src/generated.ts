@@ -241,6 +241,10 @@ const DIFFERENTIABLE: Readonly<Record<string, readonly number[] | 'all'>> = {
   layerNorm: 'all',
   biasAct: 'all',
   embedding: [1],
+  lstmCell: 'all',
+  lstmCellGrad: 'all',
+  gruCell: 'all',
+  gruCellGrad: 'all',
   dropout: 'all',
 };
 
@@ -883,6 +887,29 @@ function nn(b: Builder): void {
   b.add('einsum', 'ij,kj->ik empty contraction', [f([2, 0]), f([3, 0])], { equation: 'ij,kj->ik' });
 }
 
+/**
+ * The fused recurrent cells (LstmCell, GruCell) and their backwards, called directly and, through
+ * the vjp of the forward cases, as the gradient rules call them: batch 1, hidden 1, an empty batch,
+ * and a few rows of several units.
+ */
+function recurrent(b: Builder): void {
+  const f = (shape: number[]): InputSpec => ({ shape, dtype: 'float32' });
+  const sizes: [number, number][] = [
+    [1, 1],
+    [2, 3],
+    [1, 5],
+    [3, 1],
+    [0, 2],
+  ];
+  for (const [n, h] of sizes) {
+    const d = `N ${n}, H ${h}`;
+    b.add('lstmCell', d, [f([n, 4 * h]), f([n, h])]);
+    b.add('lstmCellGrad', d, [f([n, 4 * h]), f([n, h]), f([n, h]), f([n, h])]);
+    b.add('gruCell', d, [f([n, 3 * h]), f([n, 3 * h]), f([n, h])]);
+    b.add('gruCellGrad', d, [f([n, 3 * h]), f([n, 3 * h]), f([n, h]), f([n, h])]);
+  }
+}
+
 function creation(b: Builder): void {
   for (const dtype of ['float32', 'int32', 'bool'] as DType[]) {
     for (const shape of [[0], [1, 0, 1], [1, 1]]) {
@@ -922,6 +949,7 @@ export function generatedCases(): FixtureCase[] {
   shapes(b);
   indexing(b);
   nn(b);
+  recurrent(b);
   creation(b);
   return b.cases;
 }

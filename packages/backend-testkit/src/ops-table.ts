@@ -285,5 +285,10 @@ export const OPS: Readonly<Record<string, OpFn>> = {
   layerNorm: ([x, weight, bias], a) => m.layerNorm(x!, a.normalizedShape!, { weight, bias, eps: a.eps }),
   biasAct: ([x, b], a) => m.biasAct(x!, b!, { axis: a.axis as number | undefined, activation: a.activation }),
   embedding: ([i, w]) => m.embedding(i!, w!),
+  // recurrent cells: the fused LstmCell / GruCell kernels and, through vjp, their …Grad kernels
+  lstmCell: ([gates, c]) => m.lstmCell(gates!, c!),
+  lstmCellGrad: ([gates, c, dh, dc]) => m.lstmCellGrad(gates!, c!, dh!, dc!),
+  gruCell: ([gx, gh, h]) => m.gruCell(gx!, gh!, h!),
+  gruCellGrad: ([gx, gh, h, dh]) => m.gruCellGrad(gx!, gh!, h!, dh!),
   dropout: ([x], a) => m.dropout(x!, a.p!, { training: a.training }),
 };

@@ -659,6 +659,101 @@ function as1d(op: RefOp, w = false): RefOp {
   };
 }
 
+// ---------------------------------------------------------------------------------------------
+// Recurrent cells (the pointwise halves of torch.nn.LSTMCell and torch.nn.GRUCell) and their
+// backwards, written from the published equations row by row.
+// ---------------------------------------------------------------------------------------------
+
+/** LSTM, gate order i, f, g, o: c' = σ(f)c + σ(i)tanh(g), h' = σ(o)tanh(c'). → [h', c'] */
+function lstmCellRef([gates, c]: readonly Ref[]): Ref[] {
+  const [N, H] = c!.shape as [number, number];
+  const h1: number[] = [];
+  const c1: number[] = [];
+  for (let n = 0; n < N; n++) {
+    for (let j = 0; j < H; j++) {
+      const a = (k: number) => gates!.data[n * 4 * H + k * H + j]!;
+      const cn = sigmoid(a(1)) * c!.data[n * H + j]! + sigmoid(a(0)) * Math.tanh(a(2));
+      c1.push(cn);
+      h1.push(sigmoid(a(3)) * Math.tanh(cn));
+    }
+  }
+  return [make([N, H], 'float32', h1), make([N, H], 'float32', c1)];
+}
+
+/** The cotangents of the LSTM pre-activations and of c from dh' and dc'. → [dgates, dc] */
+function lstmCellGradRef([gates, c, dh, dc]: readonly Ref[]): Ref[] {
+  const [N, H] = c!.shape as [number, number];
+  const dg = new Array<number>(N * 4 * H).fill(0);
+  const dcPrev: number[] = [];
+  for (let n = 0; n < N; n++) {
+    for (let j = 0; j < H; j++) {
+      const a = (k: number) => gates!.data[n * 4 * H + k * H + j]!;
+      const [i, f, g, o] = [sigmoid(a(0)), sigmoid(a(1)), Math.tanh(a(2)), sigmoid(a(3))];
+      const cp = c!.data[n * H + j]!;
+      const tc = Math.tanh(f * cp + i * g);
+      const dhv = dh!.data[n * H + j]!;
+      // dL/dc' in full: its own cotangent and the path through h' = o·tanh(c').
+      const dct = dc!.data[n * H + j]! + dhv * o * (1 - tc * tc);
+      const at = (k: number) => n * 4 * H + k * H + j;
+      dg[at(0)] = dct * g * i * (1 - i);
+      dg[at(1)] = dct * cp * f * (1 - f);
+      dg[at(2)] = dct * i * (1 - g * g);
+      dg[at(3)] = dhv * tc * o * (1 - o);
+      dcPrev.push(dct * f);
+    }
+  }
+  return [make([N, 4 * H], 'float32', dg), make([N, H], 'float32', dcPrev)];
+}
+
+/** GRU, gate order r, z, n: n = tanh(x_n + r·h_n), h' = (1 − z)n + z·h. → [h'] */
+function gruCellRef([gx, gh, h]: readonly Ref[]): Ref[] {
+  const [N, H] = h!.shape as [number, number];
+  const out: number[] = [];
+  for (let b = 0; b < N; b++) {
+    for (let j = 0; j < H; j++) {
+      const x = (k: number) => gx!.data[b * 3 * H + k * H + j]!;
+      const y = (k: number) => gh!.data[b * 3 * H + k * H + j]!;
+      const r = sigmoid(x(0) + y(0));
+      const z = sigmoid(x(1) + y(1));
+      const nn = Math.tanh(x(2) + r * y(2));
+      out.push((1 - z) * nn + z * h!.data[b * H + j]!);
+    }
+  }
+  return [make([N, H], 'float32', out)];
+}
+
+/** The cotangents of gx, gh and (the direct path of) h from dh'. → [dgx, dgh, dh] */
+function gruCellGradRef([gx, gh, h, dh]: readonly Ref[]): Ref[] {
+  const [N, H] = h!.shape as [number, number];
+  const dgx = new Array<number>(N * 3 * H).fill(0);
+  const dgh = new Array<number>(N * 3 * H).fill(0);
+  const dhPrev: number[] = [];
+  for (let b = 0; b < N; b++) {
+    for (let j = 0; j < H; j++) {
+      const at = (k: number) => b * 3 * H + k * H + j;
+      const r = sigmoid(gx!.data[at(0)]! + gh!.data[at(0)]!);
+      const z = sigmoid(gx!.data[at(1)]! + gh!.data[at(1)]!);
+      const nn = Math.tanh(gx!.data[at(2)]! + r * gh!.data[at(2)]!);
+      const d = dh!.data[b * H + j]!;
+      const dn = d * (1 - z) * (1 - nn * nn);
+      const dz = d * (h!.data[b * H + j]! - nn) * z * (1 - z);
+      const dr = dn * gh!.data[at(2)]! * r * (1 - r);
+      dgx[at(0)] = dr;
+      dgx[at(1)] = dz;
+      dgx[at(2)] = dn;
+      dgh[at(0)] = dr;
+      dgh[at(1)] = dz;
+      dgh[at(2)] = dn * r;
+      dhPrev.push(d * z);
+    }
+  }
+  return [
+    make([N, 3 * H], 'float32', dgx),
+    make([N, 3 * H], 'float32', dgh),
+    make([N, H], 'float32', dhPrev),
+  ];
+}
+
 /** Every op the generated cases exercise: its float64 reference. */
 export const REFERENCE: Readonly<Record<string, RefOp>> = {
   ...Object.fromEntries(Object.keys(UNARY_MATH).map((op) => [op, unaryRef(op)])),
@@ -1014,6 +1109,10 @@ export const REFERENCE: Readonly<Record<string, RefOp>> = {
   maxPool2d: ([x], a) => [pool2d(x!, a, 'max')],
   avgPool2d: ([x], a) => [pool2d(x!, a, 'avg')],
   layerNorm: layerNormRef,
+  lstmCell: lstmCellRef,
+  lstmCellGrad: lstmCellGradRef,
+  gruCell: gruCellRef,
+  gruCellGrad: gruCellGradRef,
   biasAct: ([x, b], a) => {
     const ax = normAxis((a.axis as number | undefined) ?? 1, x!.shape.length);
     const f = BIAS_ACT[a.activation ?? 'none']!;

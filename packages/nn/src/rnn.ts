@@ -7,6 +7,10 @@
  *         (times W_hr with projSize)
  * - GRU:  gates r, z, n; n = tanh(W_in·x + b_in + r·(W_hn·h + b_hn)), h' = (1 − z)·n + z·h
  *
+ * Per layer and direction: one matmul of every step's input with W_ih (all gates at once), then per
+ * step one matmul h·W_hhᵀ and one call of core's fused cell (`lstmCell` / `gruCell`: the gate maths
+ * and, in backward, `lstmCellGrad` / `gruCellGrad`, one kernel each where the backend fuses them).
+ *
  * Multi-layer stacks name their parameters `weight_ih_l{k}`, `weight_hh_l{k}`, `bias_ih_l{k}`,
  * `bias_hh_l{k}` (+ `_reverse` for the backward direction, `weight_hr_l{k}` for LSTM projections),
  * cells `weight_ih`, `weight_hh`, `bias_ih`, `bias_hh` — so PyTorch state dicts load as they are.
@@ -16,14 +20,16 @@ import {
   dropout,
   fmtShape,
   type Generator,
+  gruCell,
+  lstmCell,
   Module,
   type Parameter,
   relu,
   type Seed,
-  sigmoid,
   stack,
   type Tensor,
   tanh,
+  unbind,
   zeros,
 } from '@myelin/core';
 import { generatorFrom, param, positiveInt, uniformTensor } from './util.js';
@@ -39,8 +45,18 @@ function affine(x: Tensor, w: Tensor, b: Tensor | null): Tensor {
 }
 
 /**
- * One step of a cell given the input part of the gates `gx` (= W_ih·x + b_ih) and the previous
- * state; returns the new [h, c] (c only for LSTM).
+ * The bias added to the input part of the gates. Where b_hh enters the gates only as a sum with
+ * b_ih (RNN and LSTM) it is folded in once here, so a step adds no bias; GRU keeps b_hn inside
+ * r·(W_hn·h + b_hn), so its b_hh stays in the step.
+ */
+function inputBias(mode: Mode, bIh: Tensor | null, bHh: Tensor | null): Tensor | null {
+  return mode !== 'GRU' && bIh && bHh ? bIh.add(bHh) : bIh;
+}
+
+/**
+ * One step of a cell given the input part of the gates `gx` (= W_ih·x + b_ih, plus b_hh except for
+ * GRU, see `inputBias`) and the previous state; returns the new [h, c] (c only for LSTM). One
+ * matmul h·W_hhᵀ for all gates, then one fused cell call (core's `lstmCell` / `gruCell`).
  */
 function step(
   mode: Mode,
@@ -51,30 +67,17 @@ function step(
   bHh: Tensor | null,
   wHr: Tensor | null,
 ): [Tensor, Tensor | null] {
-  const gh = affine(h, wHh, bHh);
   switch (mode) {
     case 'RNN_TANH':
-      return [tanh(gx.add(gh)), null];
+      return [tanh(gx.add(affine(h, wHh, null))), null];
     case 'RNN_RELU':
-      return [relu(gx.add(gh)), null];
+      return [relu(gx.add(affine(h, wHh, null))), null];
     case 'LSTM': {
-      const [i, f, g, o] = gx.add(gh).chunk(4, -1) as [Tensor, Tensor, Tensor, Tensor];
-      const c2 = sigmoid(f)
-        .mul(c!)
-        .add(sigmoid(i).mul(tanh(g)));
-      let h2 = sigmoid(o).mul(tanh(c2));
-      if (wHr) h2 = h2.matmul(wHr, { transposeB: true });
-      return [h2, c2];
+      const [h2, c2] = lstmCell(gx.add(affine(h, wHh, null)), c!);
+      return [wHr ? h2.matmul(wHr, { transposeB: true }) : h2, c2];
     }
-    case 'GRU': {
-      const [xr, xz, xn] = gx.chunk(3, -1) as [Tensor, Tensor, Tensor];
-      const [hr, hz, hn] = gh.chunk(3, -1) as [Tensor, Tensor, Tensor];
-      const r = sigmoid(xr.add(hr));
-      const z = sigmoid(xz.add(hz));
-      const n = tanh(xn.add(r.mul(hn)));
-      // (1 − z)·n + z·h = n + z·(h − n)
-      return [n.add(z.mul(h.sub(n))), null];
-    }
+    case 'GRU':
+      return [gruCell(gx, affine(h, wHh, bHh), h), null];
   }
 }
 
@@ -192,7 +195,7 @@ abstract class RNNBase extends Module {
         throw new RangeError(
           `${op}: ${what} must be ${fmtShape(unbatched ? [want[0]!, size] : want)}, got ${fmtShape(s.shape)}`,
         );
-      return s3.split(1, 0).map((t) => t.squeeze(0));
+      return unbind(s3, 0);
     };
     const hs0 = states(h0, out, 'h0');
     const cs0 = mode === 'LSTM' ? states(c0, H, 'c0') : [];
@@ -213,16 +216,17 @@ abstract class RNNBase extends Module {
         const gx = affine(
           input.reshape([T * N, In]),
           this.getParameter(`weight_ih${sfx}`),
-          this.maybe(`bias_ih${sfx}`),
-        )
-          .reshape([T, N, -1])
-          .split(1, 0);
+          inputBias(mode, this.maybe(`bias_ih${sfx}`), bHh),
+        ).reshape([T, N, -1]);
+        // One tape node for all steps' slices (core's unbind), not T slices that each send back a
+        // zero-padded full-size gradient.
+        const gxs = unbind(gx, 0);
         let h = hs0[k] ?? zeros([N, out]);
         let c: Tensor | null = mode === 'LSTM' ? (cs0[k] ?? zeros([N, H])) : null;
         const ys: Tensor[] = new Array(T);
         for (let s = 0; s < T; s++) {
           const t = dir === 0 ? s : T - 1 - s;
-          [h, c] = step(mode, gx[t]!.squeeze(0), h, c, wHh, bHh, wHr);
+          [h, c] = step(mode, gxs[t]!, h, c, wHh, bHh, wHr);
           ys[t] = h;
         }
         outs.push(T > 0 ? stack(ys, 0) : zeros([0, N, out]));
@@ -362,7 +366,7 @@ abstract class CellBase extends Module {
         throw new RangeError(`${op}: state must be [${N}, ${this.hiddenSize}], got ${fmtShape(s.shape)}`);
       return s2;
     };
-    const gx = affine(x2, this.weight_ih, this.bias_ih);
+    const gx = affine(x2, this.weight_ih, inputBias(this.#mode, this.bias_ih, this.bias_hh));
     let [h2, c2] = step(
       this.#mode,
       gx,

@@ -5,4 +5,5 @@ export * from './linalg.js';
 export * from './nn.js';
 export * from './random.js';
 export * from './reduce.js';
+export * from './rnn.js';
 export * from './shape.js';

@@ -1,4 +1,12 @@
-import { apply, defineGrad, defineNonDifferentiable, type GradFn, hasGradRule } from '../autograd.js';
+import {
+  apply,
+  defineGrad,
+  defineNonDifferentiable,
+  type GradFn,
+  hasGradRule,
+  isGradEnabled,
+} from '../autograd.js';
+import type { OutputSpec } from '../backend.js';
 import { type DType, promoteTypes } from '../dtype.js';
 import { getBackend } from '../engine.js';
 import type { BinaryPrimitive, KernelAttrs, KernelName, UnaryPrimitive } from '../kernels.js';
@@ -359,6 +367,26 @@ export function composite<K extends KernelName>(
   const fused = getBackend().kernels[name];
   if (fused && (!inputs.some((t) => t.requiresGrad) || hasGradRule(name))) {
     return apply(name, inputs, attrs, [{ shape: outShape ?? inputs[0]!.shape, dtype: outDtype }])[0]!;
+  }
+  return decompose();
+}
+
+/**
+ * `composite` for kernels with several outputs (the fused recurrent cells): the fused kernel when
+ * the backend has it, else `decompose`. The fused kernel also runs while gradients are off (inside
+ * an imperative `backward()`, say) even for kernels without a gradient rule of their own, whose
+ * decomposition is only needed when a higher-order gradient records through them.
+ */
+export function compositeMulti<K extends KernelName>(
+  name: K,
+  inputs: Tensor[],
+  attrs: KernelAttrs[K],
+  outputs: readonly OutputSpec[],
+  decompose: () => Tensor[],
+): Tensor[] {
+  const fused = getBackend().kernels[name];
+  if (fused && (!isGradEnabled() || !inputs.some((t) => t.requiresGrad) || hasGradRule(name))) {
+    return apply(name, inputs, attrs, outputs);
   }
   return decompose();
 }
