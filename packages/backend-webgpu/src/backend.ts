@@ -7,6 +7,7 @@ import { indexingKernels } from './kernels/indexing.js';
 import { matmulKernels } from './kernels/matmul.js';
 import { nnKernels } from './kernels/nn.js';
 import { reduceKernels } from './kernels/reduce.js';
+import { rnnKernels } from './kernels/rnn.js';
 import { shapeKernels } from './kernels/shape.js';
 import { GpuData, Runtime } from './runtime.js';
 
@@ -15,6 +16,7 @@ const GPU_KERNELS: GpuKernelTable = {
   ...elementwiseKernels,
   ...reduceKernels,
   ...nnKernels,
+  ...rnnKernels,
   ...matmulKernels,
   ...shapeKernels,
   ...indexingKernels,

@@ -185,7 +185,7 @@ describe.skipIf(!gpu)(`moving live tensors between backends${gpu ? '' : ` (skipp
     expect(gpu!.maxElements('float32')).toBe(limit);
     expect(() => m.zeros([limit + 1])).toThrow(
       new RegExp(
-        `^full: shape \\[${limit + 1}\\] .*backend 'webgpu' can hold in one tensor: ${limit} elements \\(4-byte elements; the device's maxBufferSize`,
+        `^zeros: shape \\[${limit + 1}\\] .*backend 'webgpu' can hold in one tensor: ${limit} elements \\(4-byte elements; the device's maxBufferSize`,
       ),
     );
     // A kernel's output is checked too: a broadcast of two small inputs past the limit.
