@@ -328,6 +328,10 @@ export async function trainRecipe(
           pending.push(chartSvg(spec).then((s) => put(svg, s)));
         }
         break;
+      case 'model':
+        // the trained weights: load with loadModel(rebuilt, path) from @myelin/core
+        if (dir) put(fileName(e.name, undefined, '.safetensors'), e.bytes);
+        break;
       default:
         break;
     }

@@ -26,7 +26,7 @@ describe('bad input gets an error naming the op, what it got and what it expecte
     );
   });
   it('negative or non-integer sizes', () => {
-    expect(() => zeros([2, -1])).toThrow(/full: shape \[2,-1\] must hold non-negative integers/);
+    expect(() => zeros([2, -1])).toThrow(/zeros: shape \[2,-1\] must hold non-negative integers/);
     expect(() => zeros([1.5])).toThrow(/non-negative integers/);
   });
   it('index out of range', () => {

@@ -1,3 +1,4 @@
+import { type Module, modelToBytes } from '@myelin/core';
 import { Observable } from 'rxjs';
 import type { TrainEvent } from './events.js';
 
@@ -102,6 +103,45 @@ export interface MetricEvent {
   unit?: string;
 }
 
+/**
+ * The trained model, as a safetensors file (`modelToBytes`): what a subscriber keeps of a run after
+ * the recipe has freed its tensors. `arch` names the builder and `config` the options it was built
+ * with, so `modelFromBytes(rebuild(arch, config), bytes)` gives the model back (in a worker, a
+ * browser page, or a later process); `myelin train --out DIR` writes it as `DIR/<name>.safetensors`.
+ */
+export interface ModelEvent {
+  type: 'model';
+  /** A file-safe name, e.g. 'lenet5-mnist'. */
+  name: string;
+  /** The builder, e.g. 'lenet5' or 'resnet-small'. */
+  arch: string;
+  /** The builder's options (plain JSON). */
+  config: Readonly<Record<string, unknown>>;
+  /** The state dict as a safetensors file (`arch` and `config` in its metadata too). */
+  bytes: Uint8Array;
+}
+
+/**
+ * The `model` event for `model`: its state dict serialised now, so the recipe may free the model
+ * as soon as this resolves.
+ *
+ * @example
+ * ctx.emit(await modelEvent('lenet5-mnist', 'lenet5', { seed: 1 }, model));
+ */
+export async function modelEvent(
+  name: string,
+  arch: string,
+  config: Readonly<Record<string, unknown>>,
+  model: Module,
+): Promise<ModelEvent> {
+  if (!/^[A-Za-z0-9._-]+$/.test(name))
+    throw new RangeError(
+      `modelEvent: name must be file-safe (letters, digits, . _ -), got ${JSON.stringify(name)}`,
+    );
+  const bytes = await modelToBytes(model, { metadata: { arch, config: JSON.stringify(config) } });
+  return { type: 'model', name, arch, config, bytes };
+}
+
 /** Everything a recipe says while it runs: `fit`'s events plus what each model family shows. */
 export type ZooEvent =
   | TrainEvent
@@ -110,7 +150,8 @@ export type ZooEvent =
   | EpisodeEvent
   | EmbeddingEvent
   | FigureEvent
-  | MetricEvent;
+  | MetricEvent
+  | ModelEvent;
 export type ZooEventType = ZooEvent['type'];
 export type ZooEventOf<T extends ZooEventType> = Extract<ZooEvent, { type: T }>;
 

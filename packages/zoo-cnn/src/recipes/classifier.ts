@@ -15,6 +15,7 @@ import {
   History,
   imageArray,
   lrScheduler,
+  modelEvent,
   type OptimizerLike,
   type RecipeContext,
   recipeStream,
@@ -44,6 +45,9 @@ export interface ClassifierOptions extends RecipeData {
 export interface ClassifierSpec {
   recipe: string;
   dataset: ImageSetName;
+  /** The builder `build` calls and its options: carried by the run's `model` event. */
+  arch: string;
+  config: Readonly<Record<string, unknown>>;
   build(): ImageClassifier;
   /** The optimizer (and a per-epoch scheduler) for the model's parameters. */
   optimize(model: ImageClassifier): {
@@ -217,6 +221,7 @@ export function trainClassifier(spec: ClassifierSpec, o: ClassifierOptions): Obs
     await ctx.follow(events);
 
     const last = history.validation.at(-1);
+    ctx.emit(await modelEvent(spec.recipe, spec.arch, spec.config, model));
     if (o.samples > 0)
       ctx.emit(await predictionGrid(ctx, model, testSet, spec.dataset, o.samples, o.batchSize));
     ctx.emit({

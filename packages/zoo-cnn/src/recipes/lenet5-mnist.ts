@@ -36,6 +36,8 @@ export const lenet5Mnist: Recipe<Lenet5MnistOptions> = defineRecipe({
       {
         recipe: 'lenet5-mnist',
         dataset: 'mnist',
+        arch: 'lenet5',
+        config: { seed: o.seed },
         build: () => new LeNet5({ seed: o.seed }),
         optimize: (model) => {
           const optimizer = new Adam(model.parameters(), { lr: o.lr });

@@ -59,6 +59,8 @@ export const resnetFashion: Recipe<ResnetFashionOptions> = defineRecipe({
       {
         recipe: 'resnet-fashion',
         dataset: 'fashion-mnist',
+        arch: 'resnetSmall',
+        config: { seed: o.seed, width: o.width },
         build: () => resnetSmall({ seed: o.seed, width: o.width }),
         optimize: (model) => {
           const optimizer = new SGD(model.parameters(), {
