@@ -5,6 +5,7 @@
  *     node bench/dist/index.js --filter=matmul --min-time=200
  *     node bench/dist/index.js resnet [--profile] [--tfjs=none] [--extras=cpu]   # the ResNet row only
  *     node bench/dist/index.js dcgan [--min-time=ms]   # a DCGAN training step, beside PyTorch
+ *     node bench/dist/index.js rnn [--min-time=ms]     # an LSTM step, beside TF.js wasm and PyTorch
  *     node bench/dist/index.js word2vec [--threads=2] [--epochs=5]   # Myelin beside gensim on IMDB
  *
  * Both libraries get the same input values, each in its native layout; every timed repetition
@@ -22,6 +23,7 @@ import { loadMyelin } from './libs/myelin.js';
 import { runWasmBench } from './libs/myelin-wasm.js';
 import { runWebGpuBench } from './libs/myelin-webgpu.js';
 import { loadTfjs } from './libs/tfjs.js';
+import { runRnnBench } from './rnn.js';
 import { table } from './suite.js';
 import { runTraining } from './training.js';
 import { runWord2VecBench } from './word2vec.js';
@@ -115,7 +117,7 @@ function fmt(r: LibraryResult, unit: string): string {
 
 interface Args {
   /** 'resnet': only the zoo-cnn ResNet training row (`./zoo-cnn.ts`); '': every other suite. */
-  suite: '' | 'resnet' | 'dcgan';
+  suite: '' | 'resnet' | 'dcgan' | 'rnn';
   filter: string;
   minTimeMs: number;
   /** resnet: time each wasm kernel of a few training steps. */
@@ -143,6 +145,7 @@ function parseArgs(argv: string[]): Args {
   for (const arg of argv) {
     if (arg === 'resnet') args.suite = 'resnet';
     else if (arg === 'dcgan') args.suite = 'dcgan';
+    else if (arg === 'rnn') args.suite = 'rnn';
     else if (arg.startsWith('--filter=')) args.filter = arg.slice('--filter='.length);
     else if (arg.startsWith('--min-time=')) {
       args.minTimeMs = Number(arg.slice('--min-time='.length));
@@ -205,6 +208,11 @@ async function main(): Promise<void> {
   if (args.suite === 'dcgan') {
     const dcgan = await runDcganBench({ minTimeMs: args.minTimeGiven ? minTimeMs : 6000 });
     writeReport('dcgan', { loadAverageAfter: loadavg(), dcgan });
+    return;
+  }
+  if (args.suite === 'rnn') {
+    const rnn = await runRnnBench({ minTimeMs: args.minTimeGiven ? minTimeMs : 6000 });
+    writeReport('rnn', { loadAverageAfter: loadavg(), rnn });
     return;
   }
   if (args.suite === 'resnet') {

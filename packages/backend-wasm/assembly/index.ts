@@ -11,6 +11,7 @@ export { jobConvWinograd, jobConvWinogradFilter, winogradFilter, winogradFilterG
 export { jobMaxPool, jobAvgPool, jobMaxPoolGrad, jobAvgPoolGrad } from './pool';
 export { unaryF32, unaryI32, unaryCount, predicate, binary, where, cast, addInto, jobBinary, jobUnary } from './elementwise';
 export { reduceF32, f64ToF32, softmaxRows, softmaxAlong, layerNormRows } from './reduce';
+export { jobRnnCell } from './rnn';
 
 /** First byte past the module's static data: the host's allocator starts above it. */
 export function heapBase(): usize {

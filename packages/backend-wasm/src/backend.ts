@@ -7,6 +7,7 @@ import { indexingKernels } from './kernels/indexing.js';
 import { dataOf, type WasmKernel, type WasmKernelTable } from './kernels/kernel.js';
 import { matmulKernels } from './kernels/matmul.js';
 import { reduceKernels } from './kernels/reduce.js';
+import { rnnKernels } from './kernels/rnn.js';
 import { shapeKernels } from './kernels/shape.js';
 import { Runtime, relaxedSimdAvailable, WasmData } from './runtime.js';
 import { defaultThreads, threadsAvailable } from './threads.js';
@@ -19,6 +20,7 @@ const WASM_KERNELS: WasmKernelTable = {
   ...shapeKernels,
   ...indexingKernels,
   ...convKernels,
+  ...rnnKernels,
 };
 
 export interface WasmBackendOptions {

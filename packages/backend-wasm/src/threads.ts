@@ -33,6 +33,7 @@ export const JOBS = [
   'jobUnary',
   'jobConvWinograd',
   'jobConvWinogradFilter',
+  'jobRnnCell',
 ] as const;
 export type JobName = (typeof JOBS)[number];
 

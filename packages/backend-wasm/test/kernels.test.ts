@@ -305,6 +305,62 @@ for (const [threads, relaxedSimd] of [
         }
       }
     });
+
+    it('Slice and Pad over leading dims (whole rows copied and filled as runs) match', () => {
+      const x = f32([4, 3, 5], 91);
+      const slices: [number[], number[], number[]][] = [
+        // begin, step, output shape
+        [
+          [1, 0, 0],
+          [1, 1, 1],
+          [2, 3, 5],
+        ], // consecutive rows of dim 0: one run
+        [
+          [0, 1, 0],
+          [1, 1, 1],
+          [4, 2, 5],
+        ], // runs broken at every dim-0 step
+        [
+          [3, 0, 0],
+          [-1, 1, 1],
+          [4, 3, 5],
+        ], // reversed dim 0: rows one by one
+        [
+          [0, 2, 0],
+          [2, -1, 1],
+          [2, 3, 5],
+        ], // strided and reversed
+        [
+          [1, 0, 1],
+          [1, 1, 1],
+          [2, 3, 3],
+        ], // partial rows: no merging
+      ];
+      for (const [begin, step, shape] of slices) {
+        expectClose(
+          run(wasm, 'Slice', [x], { begin, step }, [{ shape }])[0]!,
+          run(cpu, 'Slice', [x], { begin, step }, [{ shape }])[0]!,
+          0,
+          0,
+        );
+      }
+      const pads: [number[], 'constant' | 'reflect' | 'replicate', number[]][] = [
+        [[2, 3, 0, 0, 0, 0], 'constant', [9, 3, 5]], // fill run, copy run, fill run
+        [[0, 0, 1, 2, 0, 0], 'constant', [4, 6, 5]], // alternating runs per dim-0 index
+        [[1, 1, 1, 0, 2, 1], 'constant', [6, 4, 8]], // padded last dim: fills merge, copies do not
+        [[2, 1, 1, 1, 0, 0], 'reflect', [7, 5, 5]], // rows read out of order
+        [[1, 2, 0, 0, 0, 0], 'replicate', [7, 3, 5]],
+      ];
+      for (const [p, mode, shape] of pads) {
+        const attrs = { pads: p, mode, value: 2.5 };
+        expectClose(
+          run(wasm, 'Pad', [x], attrs, [{ shape }])[0]!,
+          run(cpu, 'Pad', [x], attrs, [{ shape }])[0]!,
+          0,
+          0,
+        );
+      }
+    });
   });
 }
 

@@ -32,8 +32,8 @@ describe.each([1, 2])('wasm size limits with %i thread(s)', (threads) => {
     const limit = b.maxElements('float32');
     const over = [limit + 1];
     const cases: [string, () => unknown][] = [
-      ['full', () => m.zeros([2 ** 30])],
-      ['full', () => m.ones(over)],
+      ['zeros', () => m.zeros([2 ** 30])],
+      ['ones', () => m.ones(over)],
       ['randn', () => m.randn([2 ** 30])],
       ['rand', () => m.rand(over)],
     ];

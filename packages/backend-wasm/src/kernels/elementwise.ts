@@ -69,9 +69,11 @@ const COMPARISONS = new Set<string>(BINARY_PRIMITIVES.slice(BINARY_PRIMITIVES.in
 
 /**
  * Elements from which a same-shape or scalar-broadcast elementwise op is split over the threads:
- * below it, waking the workers costs more than the loop.
+ * below it, waking the workers costs more than the loop. At 2^16 (an add of 12 µs on one thread,
+ * e.g. an LSTM's dW_hh accumulation, 31 per training step) two threads saved 1.5 µs at best and
+ * lost 40–60 µs at the 90th percentile on a busy machine, so 2^17.
  */
-const PARALLEL_MIN_ELEMENTS = 1 << 16;
+const PARALLEL_MIN_ELEMENTS = 1 << 17;
 
 /** o[i] = op(x[i]) over float32, on the pool when it is long enough to pay. */
 function unaryF32(rt: Runtime, op: number, x: number, o: number, n: number, p: number, q: number): void {

@@ -36,8 +36,21 @@ function gatherSeparable(
   if (width === 0 || out.length === 0) return;
   let contiguous = true;
   for (let j = 0; j < width && contiguous; j++) contiguous = last[j]! >= 0 && last[j] === last[0]! + j;
+  // Whole input rows: consecutive output rows that read consecutive input rows (a slice or pad of
+  // leading dims) merge into one copy, and consecutive fill rows into one fill.
+  const whole = contiguous && width === inShape[rank - 1]!;
   const rows = out.length / width;
   const index = new Array<number>(rank - 1).fill(0);
+  // The pending run: `runRows` rows from output row `runStart`, filled (runSrc < 0) or copied from runSrc.
+  let runStart = 0;
+  let runRows = 0;
+  let runSrc = -1;
+  const flush = () => {
+    if (runRows === 0) return;
+    if (runSrc < 0) out.fill(fill, runStart * width, (runStart + runRows) * width);
+    else copyRange(out, runStart * width, x, runSrc, runRows * width);
+    runRows = 0;
+  };
   for (let r = 0; r < rows; r++) {
     let base = 0;
     let filled = false;
@@ -47,12 +60,24 @@ function gatherSeparable(
       base += src * inStrides[d]!;
     }
     const oi = r * width;
-    if (filled) out.fill(fill, oi, oi + width);
-    else if (contiguous) copyRange(out, oi, x, base + last[0]!, width);
-    else {
-      for (let j = 0; j < width; j++) {
-        const src = last[j]!;
-        out[oi + j] = src < 0 ? fill : x[base + src]!;
+    if (whole || filled) {
+      const src = filled ? -1 : base + last[0]!;
+      const extends_ =
+        runRows > 0 && (src < 0 ? runSrc < 0 : runSrc >= 0 && src === runSrc + runRows * width);
+      if (!extends_) {
+        flush();
+        runStart = r;
+        runSrc = src;
+      }
+      runRows++;
+    } else {
+      flush();
+      if (contiguous) copyRange(out, oi, x, base + last[0]!, width);
+      else {
+        for (let j = 0; j < width; j++) {
+          const src = last[j]!;
+          out[oi + j] = src < 0 ? fill : x[base + src]!;
+        }
       }
     }
     for (let d = rank - 2; d >= 0; d--) {
@@ -60,6 +85,7 @@ function gatherSeparable(
       index[d] = 0;
     }
   }
+  flush();
 }
 
 function makeMap(size: number, at: (i: number) => number): Int32Array {
