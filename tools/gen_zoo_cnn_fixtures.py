@@ -165,9 +165,19 @@ def lenet5() -> nn.Module:
     )
 
 
+def lenet5_classic() -> nn.Module:
+    """lenet5({ classic: true }): the same layers with tanh and average pooling (LeCun et al., 1998)."""
+    return nn.Sequential(
+        nn.Conv2d(1, 6, 5, padding=2), nn.Tanh(), nn.AvgPool2d(2),
+        nn.Conv2d(6, 16, 5), nn.Tanh(), nn.AvgPool2d(2), nn.Flatten(),
+        nn.Linear(400, 120), nn.Tanh(), nn.Linear(120, 84), nn.Tanh(), nn.Linear(84, 10),
+    )
+
+
 # The 28×28 variants, rebuilt from torchvision's classes; each must map [2, 1, 28, 28] to [2, 10].
 SMALL = {
     "lenet5": lenet5,
+    "lenet5_classic": lenet5_classic,
     "alexnet_small": alexnet_small,
     "vgg_small": lambda: vgg_small(False),
     "vgg_small_bn": lambda: vgg_small(True),

@@ -101,6 +101,22 @@ describe('functional autograd', () => {
 });
 
 describe('imperative autograd', () => {
+  it('two leaves that receive the same cotangent get .grad tensors of their own', () => {
+    // add's rule hands one dy to both inputs (as does an LSTM's folded bias): disposing one .grad,
+    // as clipGradNorm and zeroGrad do, must not free the other.
+    const a = tensor([1, 2], { requiresGrad: true });
+    const b = tensor([3, 4], { requiresGrad: true });
+    a.add(b).sum().backward();
+    expect(a.grad).not.toBe(b.grad);
+    a.grad!.dispose();
+    expect([...b.grad!.dataSync()]).toEqual([1, 1]);
+    // and a second backward accumulates into each separately
+    a.grad = null;
+    a.add(b).mul(2).sum().backward();
+    expect([...a.grad!.dataSync()]).toEqual([2, 2]);
+    expect([...b.grad!.dataSync()]).toEqual([3, 3]);
+  });
+
   it('loss.backward() and grad agree on a small MLP', () => {
     const w1 = new Parameter(randn([4, 8], { seed: 1 }));
     const b1 = new Parameter(randn([8], { seed: 2 }));

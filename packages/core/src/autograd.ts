@@ -386,10 +386,14 @@ export function backward(
     scope(() => {
       const cot = cotangent ?? onesOf(root);
       const grads = backprop([root], [cot], { leaves: true }, options.retainGraph !== true);
+      // A rule may hand the same tensor to several inputs (an add's dy goes to both sides): each
+      // leaf gets its own handle on it, so disposing one leaf's .grad never frees another's.
+      const handedOut = new Set<Tensor>([cot]);
       for (const [key, g] of grads) {
         const leaf = (key as LeafRecord).tensor;
         const prev = leaf.grad;
-        leaf.grad = keep(prev ? addGrad(prev, g) : g === cot ? Tensor.view(g, g.shape, 'grad') : g);
+        leaf.grad = keep(prev ? addGrad(prev, g) : handedOut.has(g) ? Tensor.view(g, g.shape, 'grad') : g);
+        handedOut.add(g);
         if (prev) prev.dispose();
       }
     }),

@@ -71,6 +71,7 @@ export const MODELS: Record<
   transition_256_128: { build: () => new Transition(256, 128), input: [1, 256, 8, 8] },
   squeeze_excitation_64_16: { build: () => new SqueezeExcitation(64, 16), input: [1, 64, 8, 8] },
   lenet5: { build: () => lenet5(), input: [1, 1, 28, 28] },
+  lenet5_classic: { build: () => lenet5({ classic: true }), input: [1, 1, 28, 28] },
   alexnet_small: { build: () => alexnetSmall(), input: [1, 1, 28, 28] },
   vgg_small: { build: () => vggSmall({ batchNorm: false }), input: [1, 1, 28, 28] },
   vgg_small_bn: { build: () => vggSmall(), input: [1, 1, 28, 28] },

@@ -34,6 +34,13 @@ const options = [
     help: "Adam's initial learning rate, annealed to 0 along a cosine over the epochs",
   },
   {
+    name: 'model',
+    type: 'enum',
+    default: 'lenet5',
+    values: ['lenet5', 'lenet5-classic'],
+    help: "LeNet-5 with ReLU and max-pooling, or the textbooks' 1998 form with tanh and average pooling",
+  },
+  {
     name: 'training',
     type: 'enum',
     default: 'clean',
@@ -86,7 +93,7 @@ export const adversarialMnist: Recipe<AdversarialMnistOptions> = defineRecipe({
     recipeStream(async (ctx) => {
       const [trainSet, testSet] = await loadImageSets('adversarial-mnist', o, 'mnist');
       ctx.throwIfStopped();
-      const model = new LeNet5({ seed: o.seed });
+      const model = new LeNet5({ seed: o.seed, classic: o.model === 'lenet5-classic' });
       ctx.onEnd(() => model.dispose());
       const optimizer = new Adam(model.parameters(), { lr: o.lr });
       ctx.onEnd(() => optimizer.dispose());
