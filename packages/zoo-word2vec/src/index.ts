@@ -8,6 +8,7 @@ export * from './recipes/index.js';
 export * from './tensor.js';
 export * from './vectors.js';
 export * from './word2vec.js';
+export * from './wordnet.js';
 
 /**
  * The recipes of `@myelin/zoo-word2vec`, by name (the zoo contract, DESIGN.md §6): what `myelin models`
