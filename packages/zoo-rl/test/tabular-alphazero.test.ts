@@ -19,14 +19,16 @@ describe('AlphaZero recipes (fast configurations, wasm backend)', () => {
     expect(run.leaked).toBe(0);
   });
 
-  test('alphazero-connect4: a short run beats a random player in ≥ 9 of 10 games; frames; memory-flat', async () => {
+  test('alphazero-connect4 (residual net, tree reuse, replay window): a short run beats a random player in ≥ 9 of 10 games; frames; memory-flat', async () => {
     const run = await runRecipe(tabularRecipes['alphazero-connect4'], {
       iterations: '4',
       games: '32',
       simulations: '20',
       trainSteps: '30',
       batchSize: '64',
-      hidden: '64',
+      channels: '16',
+      blocks: '1',
+      replayWindow: '2',
       evalGames: '10',
       evalSimulations: '100',
       opponent: 'random',
@@ -38,8 +40,11 @@ describe('AlphaZero recipes (fast configurations, wasm backend)', () => {
     expect(run.leaked).toBe(0);
   });
 
-  test('alphazero-connect4 against alpha-beta: the match tallies add up (pipeline check)', async () => {
+  test('alphazero-connect4 with the MLP option against alpha-beta: the match tallies add up (pipeline check)', async () => {
     const run = await runRecipe(tabularRecipes['alphazero-connect4'], {
+      net: 'mlp',
+      reuseTree: 'false',
+      finalTemperature: '0.5',
       iterations: '1',
       games: '2',
       simulations: '4',

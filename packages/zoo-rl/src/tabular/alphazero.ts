@@ -3,6 +3,7 @@ import { Linear } from '@myelin/nn';
 import { Adam } from '@myelin/optim';
 import { EnvRandom } from '../env.js';
 import type { BoardGame, GamePlayer, GameState } from './games.js';
+import { ResidualPolicyValueNet } from './resnet.js';
 
 /**
  * AlphaZero-style self-play (Silver et al. 2018, "A general reinforcement learning algorithm that
@@ -44,12 +45,22 @@ export class PolicyValueNet extends Module {
   }
 }
 
+/**
+ * Either policy–value network: canonical boards `[B, inputs]` in, policy logits `[B, actions]` and
+ * values `[B]` out (`PolicyValueNet`, the MLP, or `ResidualPolicyValueNet`, the conv net).
+ */
+export type PolicyValueModel = PolicyValueNet | ResidualPolicyValueNet;
+
 /** Priors over all actions and a value for the mover, for a batch of states. */
 export type Evaluator = (states: GameState[]) => { priors: Float32Array[]; values: number[] };
 
-/** The network as an evaluator: one batched forward pass without gradients. */
-export function netEvaluator(game: BoardGame, net: PolicyValueNet): Evaluator {
+/**
+ * The network as an evaluator: one batched forward pass without gradients, in evaluation mode
+ * (batch norm uses its running statistics, so a position's evaluation does not depend on the batch).
+ */
+export function netEvaluator(game: BoardGame, net: PolicyValueModel): Evaluator {
   return (states) => {
+    if (net.training) net.eval();
     const n = states.length;
     const width = net.inputs;
     const x = new Float32Array(n * width);
@@ -70,8 +81,11 @@ export function netEvaluator(game: BoardGame, net: PolicyValueNet): Evaluator {
   };
 }
 
-/** A node of the PUCT tree: per-action visit counts, value sums and priors (legal moves only). */
-class PuctNode {
+/**
+ * A node of the PUCT tree: per-action visit counts, value sums and priors (legal moves only).
+ * Kept between moves when self-play reuses the tree under the move played.
+ */
+export class PuctNode {
   readonly moves: number[];
   prior: Float32Array;
   readonly visits: Float32Array;
@@ -112,6 +126,21 @@ class PuctNode {
     }
     return pick;
   }
+
+  /** Visit counts over all `actionCount` actions (zero for illegal ones). */
+  counts(actionCount: number): Float32Array {
+    const out = new Float32Array(actionCount);
+    this.moves.forEach((a, k) => {
+      out[a] = this.visits[k]!;
+    });
+    return out;
+  }
+
+  /** The subtree under `action` (undefined when the search never went there). */
+  child(action: number): PuctNode | undefined {
+    const k = this.moves.indexOf(action);
+    return k < 0 ? undefined : this.children[k];
+  }
 }
 
 /** Gamma(α, 1) draws (Marsaglia & Tsang 2000; α < 1 by the boost Γ(α+1)·U^{1/α}). */
@@ -150,29 +179,34 @@ export interface SearchOptions {
 }
 
 /**
- * PUCT search from several roots at once: each simulation descends every tree to a leaf, and
- * the leaves are evaluated in one batch. Returns each root's visit counts over all actions.
+ * PUCT search on several trees at once: each simulation descends every tree that has fewer than
+ * `simulations` root visits to a leaf, and the leaves are evaluated in one batch. A reused tree
+ * (the subtree under the last move played) keeps its visits and only needs the rest of the budget.
+ * Dirichlet noise, when given, is mixed into every root's priors first.
  */
-export function puctSearch(
+export function searchTrees(
   game: BoardGame,
   evaluate: Evaluator,
-  roots: GameState[],
+  trees: PuctNode[],
   options: SearchOptions,
-): Float32Array[] {
+): void {
   const cPuct = options.cPuct ?? 1.5;
-  const trees = roots.map((s) => {
-    if (s.winner !== null) throw new RangeError(`puctSearch: a root is a finished ${game.name} game`);
-    return new PuctNode(s, game);
-  });
-  const first = evaluate(roots);
-  trees.forEach((t, i) => {
-    t.expand(first.priors[i]!);
-    if (options.noise) {
-      const { alpha, epsilon, rng } = options.noise;
+  for (const t of trees)
+    if (t.state.winner !== null) throw new RangeError(`puctSearch: a root is a finished ${game.name} game`);
+  const fresh = trees.filter((t) => !t.expanded);
+  if (fresh.length > 0) {
+    const first = evaluate(fresh.map((t) => t.state));
+    fresh.forEach((t, i) => {
+      t.expand(first.priors[i]!);
+    });
+  }
+  if (options.noise) {
+    const { alpha, epsilon, rng } = options.noise;
+    for (const t of trees) {
       const eta = dirichletSample(alpha, t.moves.length, rng);
       for (let k = 0; k < t.moves.length; k++) t.prior[k] = (1 - epsilon) * t.prior[k]! + epsilon * eta[k]!;
     }
-  });
+  }
   const backup = (path: [PuctNode, number][], v: number) => {
     // v is the value for the player to move at the leaf; each parent's mover is the other player.
     for (let j = path.length - 1; j >= 0; j--) {
@@ -183,10 +217,12 @@ export function puctSearch(
       node.total++;
     }
   };
-  for (let sim = 0; sim < options.simulations; sim++) {
+  for (;;) {
+    const busy = trees.filter((t) => t.total < options.simulations);
+    if (busy.length === 0) break;
     const leaves: PuctNode[] = [];
     const paths: [PuctNode, number][][] = [];
-    for (const root of trees) {
+    for (const root of busy) {
       let node = root;
       const path: [PuctNode, number][] = [];
       while (node.expanded && node.state.winner === null) {
@@ -208,13 +244,24 @@ export function puctSearch(
       backup(paths[i]!, out.values[i]!);
     });
   }
-  return trees.map((t) => {
-    const counts = new Float32Array(game.actionCount);
-    t.moves.forEach((a, k) => {
-      counts[a] = t.visits[k]!;
-    });
-    return counts;
+}
+
+/**
+ * PUCT search from several fresh roots at once (see `searchTrees`). Returns each root's visit
+ * counts over all actions.
+ */
+export function puctSearch(
+  game: BoardGame,
+  evaluate: Evaluator,
+  roots: GameState[],
+  options: SearchOptions,
+): Float32Array[] {
+  const trees = roots.map((s) => {
+    if (s.winner !== null) throw new RangeError(`puctSearch: a root is a finished ${game.name} game`);
+    return new PuctNode(s, game);
   });
+  searchTrees(game, evaluate, trees, options);
+  return trees.map((t) => t.counts(game.actionCount));
 }
 
 /** The most visited action (lowest index on ties). */
@@ -236,6 +283,21 @@ export function sampleAction(counts: Float32Array, rng: EnvRandom): number {
   return argmaxAction(counts);
 }
 
+/**
+ * An action drawn with probability ∝ counts^(1/τ): τ = 1 follows the visits, smaller τ sharpens
+ * them, τ = 0 takes the most visited.
+ */
+export function temperatureAction(counts: Float32Array, tau: number, rng: EnvRandom): number {
+  if (!(tau >= 0)) throw new RangeError(`temperatureAction: expected a temperature ≥ 0, got ${tau}`);
+  if (tau === 0) return argmaxAction(counts);
+  if (tau === 1) return sampleAction(counts, rng);
+  const top = Math.max(...counts);
+  return sampleAction(
+    counts.map((c) => (c > 0 ? (c / top) ** (1 / tau) : 0)),
+    rng,
+  );
+}
+
 /** One stored position: canonical board, search policy, outcome for the mover. */
 export interface ReplaySample {
   planes: Float32Array;
@@ -243,21 +305,66 @@ export interface ReplaySample {
   outcome: number;
 }
 
-/** A finite buffer of the most recent self-play positions. */
+/**
+ * The most recent self-play positions: at most `capacity` of them and, when `window` is given,
+ * only those of the last `window` iterations (`nextIteration()` starts one).
+ */
 export class ReplayBuffer {
-  private readonly items: ReplaySample[] = [];
-  private next = 0;
-  constructor(readonly capacity: number) {}
+  private readonly chunks: ReplaySample[][] = [];
+  /** Positions already dropped from the front of the oldest chunk. */
+  private head = 0;
+  private count = 0;
+  constructor(
+    readonly capacity: number,
+    readonly window = Number.POSITIVE_INFINITY,
+  ) {
+    if (!Number.isInteger(capacity) || capacity < 1)
+      throw new RangeError(`ReplayBuffer: capacity must be an integer ≥ 1, got ${capacity}`);
+    if (!(window >= 1))
+      throw new RangeError(`ReplayBuffer: window must be ≥ 1 iteration (or Infinity), got ${window}`);
+  }
   get size(): number {
-    return this.items.length;
+    return this.count;
+  }
+  /** Iterations whose positions are still held (the current one included). */
+  get iterations(): number {
+    return this.chunks.length;
+  }
+  /** Start a new iteration's positions and forget those older than the window. */
+  nextIteration(): void {
+    this.chunks.push([]);
+    while (this.chunks.length > this.window) {
+      this.count -= this.chunks.shift()!.length - this.head;
+      this.head = 0;
+    }
   }
   push(sample: ReplaySample): void {
-    if (this.items.length < this.capacity) this.items.push(sample);
-    else this.items[this.next] = sample;
-    this.next = (this.next + 1) % this.capacity;
+    if (this.chunks.length === 0) this.chunks.push([]);
+    this.chunks.at(-1)!.push(sample);
+    this.count++;
+    while (this.count > this.capacity) {
+      const oldest = this.chunks[0]!;
+      this.head++;
+      this.count--;
+      if (this.head === oldest.length) {
+        this.chunks.shift();
+        this.head = 0;
+      } else if (this.head > 4096 && this.head * 2 > oldest.length) {
+        this.chunks[0] = oldest.slice(this.head);
+        this.head = 0;
+      }
+    }
   }
   sample(count: number, rng: EnvRandom): ReplaySample[] {
-    return Array.from({ length: count }, () => this.items[rng.integer(this.items.length)]!);
+    if (this.count === 0) throw new RangeError('ReplayBuffer.sample: the buffer is empty');
+    return Array.from({ length: count }, () => {
+      let i = rng.integer(this.count) + this.head;
+      for (const c of this.chunks) {
+        if (i < c.length) return c[i]!;
+        i -= c.length;
+      }
+      throw new Error('ReplayBuffer.sample: index out of range');
+    });
   }
 }
 
@@ -267,8 +374,17 @@ export interface SelfPlayOptions {
   dirichletAlpha: number;
   /** Weight of the root noise (0.25 in AlphaZero). */
   noiseWeight?: number;
-  /** Moves played with temperature 1 (sampled ∝ visits); later moves take the most visited. */
+  /** Moves played with temperature 1 (sampled ∝ visits); later moves take `finalTemperature`. */
   temperatureMoves: number;
+  /** The temperature after `temperatureMoves` (default 0: the most visited move). */
+  finalTemperature?: number;
+  /**
+   * Keep the subtree under the move played as the next root (its visits count toward the next
+   * search's budget, so fewer new simulations are needed); default false.
+   */
+  reuseTree?: boolean;
+  /** Store each position's board symmetries too (the mirror for Connect Four); default true. */
+  augment?: boolean;
   rng: EnvRandom;
 }
 
@@ -286,44 +402,55 @@ export function selfPlay(
   count: number,
   o: SelfPlayOptions,
 ): SelfPlayGame[] {
-  const states = Array.from({ length: count }, () => game.initial());
-  const history: { planes: Float32Array; policy: Float32Array; mover: 1 | -1 }[][] = states.map(() => []);
+  const trees = Array.from({ length: count }, () => new PuctNode(game.initial(), game));
+  const history: { planes: Float32Array; policy: Float32Array; mover: 1 | -1 }[][] = trees.map(() => []);
+  const finals: GameState[] = new Array(count);
   for (;;) {
-    const live = states.map((s, i) => (s.winner === null ? i : -1)).filter((i) => i >= 0);
+    const live = trees.map((_, i) => (finals[i] === undefined ? i : -1)).filter((i) => i >= 0);
     if (live.length === 0) break;
-    const counts = puctSearch(
+    searchTrees(
       game,
       evaluate,
-      live.map((i) => states[i]!),
+      live.map((i) => trees[i]!),
       {
         simulations: o.simulations,
         cPuct: o.cPuct,
         noise: { alpha: o.dirichletAlpha, epsilon: o.noiseWeight ?? 0.25, rng: o.rng },
       },
     );
-    live.forEach((i, j) => {
-      const s = states[i]!;
-      const c = counts[j]!;
+    for (const i of live) {
+      const root = trees[i]!;
+      const s = root.state;
+      const c = root.counts(game.actionCount);
       let z = 0;
       for (const x of c) z += x;
       history[i]!.push({ planes: game.canonical(s), policy: c.map((x) => x / z), mover: s.toMove });
-      const a = s.moves < o.temperatureMoves ? sampleAction(c, o.rng) : argmaxAction(c);
-      states[i] = game.play(s, a);
-    });
+      const a =
+        s.moves < o.temperatureMoves
+          ? sampleAction(c, o.rng)
+          : temperatureAction(c, o.finalTemperature ?? 0, o.rng);
+      const kept = o.reuseTree ? root.child(a) : undefined;
+      const next = kept?.state ?? game.play(s, a);
+      if (next.winner !== null) finals[i] = next;
+      else trees[i] = kept ?? new PuctNode(next, game);
+    }
   }
-  return states.map((s, i) => {
+  return finals.map((s, i) => {
     const winner = s.winner as 1 | -1 | 0;
     const samples: ReplaySample[] = [];
-    for (const h of history[i]!)
-      for (const [planes, policy] of game.symmetries(h.planes, h.policy))
-        samples.push({ planes, policy, outcome: winner === 0 ? 0 : winner === h.mover ? 1 : -1 });
+    for (const h of history[i]!) {
+      const outcome = winner === 0 ? 0 : winner === h.mover ? 1 : -1;
+      const variants: [Float32Array, Float32Array][] =
+        (o.augment ?? true) ? game.symmetries(h.planes, h.policy) : [[h.planes, h.policy]];
+      for (const [planes, policy] of variants) samples.push({ planes, policy, outcome });
+    }
     return { samples, winner, length: s.moves };
   });
 }
 
 /** The AlphaZero loss on a batch: cross-entropy to the search policy plus the squared value error. */
 export function alphaZeroLoss(
-  net: PolicyValueNet,
+  net: PolicyValueModel,
   batch: ReplaySample[],
 ): {
   loss: Tensor;
@@ -355,7 +482,7 @@ export function alphaZeroLoss(
  */
 export function alphaZeroPlayer(
   game: BoardGame,
-  net: PolicyValueNet,
+  net: PolicyValueModel,
   simulations: number,
   cPuct = 1.5,
 ): GamePlayer {
@@ -421,18 +548,26 @@ export function playMatch(
 }
 
 export interface TrainerOptions {
+  /** The network: 'mlp' (`PolicyValueNet`, the default) or 'resnet' (`ResidualPolicyValueNet`). */
+  net?: 'mlp' | 'resnet';
+  /** The MLP's width and depth. */
   hidden: number;
   layers: number;
+  /** The residual net's channels and blocks (defaults 32 and 2). */
+  channels?: number;
+  blocks?: number;
   lr: number;
   weightDecay: number;
   bufferSize: number;
+  /** Train on the positions of the last this many iterations only (default: all the buffer holds). */
+  replayWindow?: number;
   batchSize: number;
   seed: number;
 }
 
 /** The network, its optimizer and the replay buffer of an AlphaZero run. */
 export class AlphaZeroTrainer {
-  readonly net: PolicyValueNet;
+  readonly net: PolicyValueModel;
   readonly optimizer: Adam;
   readonly buffer: ReplayBuffer;
   readonly rng: EnvRandom;
@@ -442,20 +577,29 @@ export class AlphaZeroTrainer {
     readonly game: BoardGame,
     readonly options: TrainerOptions,
   ) {
-    this.net = new PolicyValueNet(2 * game.rows * game.cols, game.actionCount, {
-      hidden: options.hidden,
-      layers: options.layers,
-      seed: options.seed,
-    });
+    this.net =
+      options.net === 'resnet'
+        ? new ResidualPolicyValueNet(game.rows, game.cols, game.actionCount, {
+            channels: options.channels,
+            blocks: options.blocks,
+            seed: options.seed,
+          })
+        : new PolicyValueNet(2 * game.rows * game.cols, game.actionCount, {
+            hidden: options.hidden,
+            layers: options.layers,
+            seed: options.seed,
+          });
+    this.net.eval();
     this.optimizer = new Adam(this.net.parameters(), { lr: options.lr, weightDecay: options.weightDecay });
-    this.buffer = new ReplayBuffer(options.bufferSize);
+    this.buffer = new ReplayBuffer(options.bufferSize, options.replayWindow || Number.POSITIVE_INFINITY);
     this.rng = new EnvRandom(options.seed);
     this.evaluate = netEvaluator(game, this.net);
   }
 
-  /** `steps` Adam steps on batches drawn from the buffer; the mean losses. */
+  /** `steps` Adam steps on batches drawn from the buffer (training mode, then back to eval); the mean losses. */
   train(steps: number): { loss: number; policyLoss: number; valueLoss: number } {
     let [l, lp, lv] = [0, 0, 0];
+    this.net.train();
     for (let i = 0; i < steps; i++) {
       const batch = this.buffer.sample(this.options.batchSize, this.rng);
       const [a, b, c] = scope(() => {
@@ -469,6 +613,7 @@ export class AlphaZeroTrainer {
       lp += b!;
       lv += c!;
     }
+    this.net.eval();
     return { loss: l / steps, policyLoss: lp / steps, valueLoss: lv / steps };
   }
 

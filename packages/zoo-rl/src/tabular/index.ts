@@ -25,6 +25,7 @@ export {
   slope,
   successRate,
 } from './recipe-tabular.js';
+export * from './resnet.js';
 export * from './toytext.js';
 
 /** The tabular half of @myelin/zoo-rl's recipes (merged into `recipes` by the package index). */

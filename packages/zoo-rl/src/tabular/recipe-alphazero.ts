@@ -19,6 +19,9 @@ import { alphaBetaPlayer, minimaxPlayer, randomPlayer } from './players.js';
 
 /** The defaults that differ between the two games. */
 interface AlphaZeroDefaults {
+  net: 'resnet' | 'mlp';
+  replayWindow: number;
+  reuseTree: boolean;
   iterations: number;
   games: number;
   simulations: number;
@@ -56,13 +59,47 @@ const optionsFor = (d: AlphaZeroDefaults) =>
     { name: 'batchSize', type: 'integer', default: 256, min: 1, help: 'positions per training step' },
     { name: 'lr', type: 'number', default: 0.001, min: 1e-8, help: "Adam's learning rate" },
     { name: 'weightDecay', type: 'number', default: 0.0001, min: 0, help: 'L2 penalty (Adam weight decay)' },
-    { name: 'hidden', type: 'integer', default: d.hidden, min: 1, help: 'width of the 3 hidden layers' },
+    {
+      name: 'net',
+      type: 'enum',
+      default: d.net,
+      values: ['resnet', 'mlp'],
+      help: 'policy–value network: resnet (conv stem, residual blocks, policy and value heads) or mlp',
+    },
+    {
+      name: 'channels',
+      type: 'integer',
+      default: 32,
+      min: 1,
+      help: 'resnet: channels of the 3×3 convolutions',
+    },
+    { name: 'blocks', type: 'integer', default: 2, min: 0, help: 'resnet: residual blocks' },
+    { name: 'hidden', type: 'integer', default: d.hidden, min: 1, help: 'mlp: width of the 3 hidden layers' },
     {
       name: 'bufferSize',
       type: 'integer',
       default: 100000,
       min: 1,
       help: 'replay buffer capacity (positions, with symmetries)',
+    },
+    {
+      name: 'replayWindow',
+      type: 'integer',
+      default: d.replayWindow,
+      min: 0,
+      help: 'train on the positions of the last N iterations only (0: all the buffer holds)',
+    },
+    {
+      name: 'augment',
+      type: 'boolean',
+      default: true,
+      help: "store each position's board symmetries too (8 for tic-tac-toe, the mirror for Connect Four)",
+    },
+    {
+      name: 'reuseTree',
+      type: 'boolean',
+      default: d.reuseTree,
+      help: "self-play keeps the search tree under the move played (its visits count toward the next move's simulations)",
     },
     { name: 'cPuct', type: 'number', default: 1.5, min: 0, help: 'PUCT exploration constant' },
     {
@@ -77,7 +114,14 @@ const optionsFor = (d: AlphaZeroDefaults) =>
       type: 'integer',
       default: d.temperatureMoves,
       min: 0,
-      help: 'moves per game sampled ∝ visit counts; later moves take the most visited',
+      help: 'moves per game sampled ∝ visit counts (temperature 1); later moves use --final-temperature',
+    },
+    {
+      name: 'finalTemperature',
+      type: 'number',
+      default: 0,
+      min: 0,
+      help: 'self-play temperature after the first moves (0: the most visited move)',
     },
     {
       name: 'evalGames',
@@ -125,6 +169,9 @@ const optionsFor = (d: AlphaZeroDefaults) =>
   ] as const;
 
 const tttOptions = optionsFor({
+  net: 'mlp',
+  replayWindow: 0,
+  reuseTree: false,
   iterations: 30,
   games: 64,
   simulations: 50,
@@ -135,14 +182,17 @@ const tttOptions = optionsFor({
   evalSimulations: 100,
 });
 const c4Options = optionsFor({
-  iterations: 100,
-  games: 128,
-  simulations: 100,
-  trainSteps: 150,
+  net: 'resnet',
+  replayWindow: 6,
+  reuseTree: true,
+  iterations: 60,
+  games: 64,
+  simulations: 40,
+  trainSteps: 60,
   hidden: 256,
   dirichletAlpha: 0.5,
   temperatureMoves: 12,
-  evalSimulations: 200,
+  evalSimulations: 400,
 });
 
 export type AlphaZeroOptions = OptionValues<typeof tttOptions>;
@@ -206,6 +256,10 @@ function alphaZeroRun(
 ) {
   return recipeStream(async (ctx) => {
     const trainer = new AlphaZeroTrainer(game, {
+      net: o.net,
+      channels: o.channels,
+      blocks: o.blocks,
+      replayWindow: o.replayWindow,
       hidden: o.hidden,
       layers: 3,
       lr: o.lr,
@@ -220,11 +274,15 @@ function alphaZeroRun(
     let episode = 0;
     for (let it = 0; it < o.iterations; it++) {
       ctx.throwIfStopped();
+      trainer.buffer.nextIteration();
       const games = selfPlay(game, trainer.evaluate, o.games, {
         simulations: o.simulations,
         cPuct: o.cPuct,
         dirichletAlpha: o.dirichletAlpha,
         temperatureMoves: o.temperatureMoves,
+        finalTemperature: o.finalTemperature,
+        reuseTree: o.reuseTree,
+        augment: o.augment,
         rng: trainer.rng,
       });
       for (const g of games) for (const s of g.samples) trainer.buffer.push(s);
@@ -316,9 +374,10 @@ export const alphazeroConnect4: Recipe<AlphaZeroOptions> = defineRecipe({
   name: 'alphazero-connect4',
   title: 'AlphaZero self-play on Connect Four',
   description:
-    'A policy–value MLP (3×256) trained by AlphaZero-style self-play (PUCT with 100 simulations, ' +
-    'Dirichlet root noise, temperature for the first 12 moves, mirrored replay), then 100 games ' +
-    'against a depth-4 alpha-beta player (line-counting heuristic).',
+    'A residual policy–value net (32 channels, 2 blocks) trained by AlphaZero-style self-play ' +
+    '(PUCT with 40 simulations and tree reuse, Dirichlet root noise, temperature for the first 12 ' +
+    'moves, mirrored replay of the last 6 iterations), then 100 games against a depth-4 alpha-beta ' +
+    'player (line-counting heuristic).',
   family: 'rl',
   options: c4Options,
   run: (o: AlphaZeroOptions) => {
