@@ -1,5 +1,5 @@
 import { gemm, gemmScratchBytes } from './gemm';
-import { claim } from './tasks';
+import { chunkStart, claim } from './tasks';
 
 /*
  * Conv2d (NCHW, weight [O, C/groups, kh, kw]) and both its gradients as GEMMs over im2col:
@@ -12,12 +12,14 @@ import { claim } from './tasks';
  * A 1×1, stride-1, unpadded convolution needs no im2col (the image is col). Work is split into
  * items — (image, group, band) for the forward pass, (image, group, channel chunk) for the input
  * gradient (disjoint parts of dx, since bands of one image overlap), (image, band) for the filter
- * gradient, where every thread past the first accumulates into its own zeroed partial dw that the
- * host adds up afterwards. Each thread owns `colBytes` of col scratch followed by gemm scratch.
+ * gradient, cut into chunks (contiguous runs of items) that threads claim whole: chunk 0
+ * accumulates into dw, every other chunk into its own zeroed partial that the host adds in chunk
+ * order, so the sum is the same whichever thread ran which chunk (seeded training reproduces). Each thread owns `colBytes` of col scratch followed by gemm scratch.
  *
  * Args block (i32 fields): 0 N, 1 C, 2 H, 3 W, 4 O, 5 OH, 6 OW, 7 kh, 8 kw, 9 sh, 10 sw, 11 top,
  * 12 left, 13 dh, 14 dw, 15 groups, 16 in0, 17 in1, 18 out, 19 band rows, 20 scratch, 21 scratch
- * stride, 22 channels per chunk (input gradient), 23 partials (filter gradient), 24 task counter.
+ * stride, 22 channels per chunk (input gradient), 23 partials (filter gradient), 24 task counter,
+ * 25 chunks (filter gradient).
  * Threads claim items from the counter (assembly/tasks.ts).
  */
 
@@ -276,34 +278,42 @@ export function jobConvInput(args: usize, tid: i32, nt: i32): void {
   }
 }
 
-/** inputs x (16), dy (17) → dw (18) for thread 0, partials (23) for the others; all zeroed by the host. */
+/**
+ * inputs x (16), dy (17) → dw (18) for chunk 0, partials (23) for chunks 1…; all zeroed by the
+ * host. The (image, band) items are cut into `chunks` (25) runs claimed whole from the counter.
+ */
 export function jobConvFilter(args: usize, tid: i32, nt: i32): void {
   readGeometry(args);
   const x = <usize>load<i32>(args, 64);
   const dy = <usize>load<i32>(args, 68);
   const size = g_o * g_taps;
-  const dw = tid == 0 ? <usize>load<i32>(args, 72) : ptr(<usize>load<i32>(args, 92), (tid - 1) * size);
+  const dw0 = <usize>load<i32>(args, 72);
+  const partials = <usize>load<i32>(args, 92);
   const col = <usize>load<i32>(args, 80) + <usize>tid * <usize>load<i32>(args, 84);
   const gs = col + colBytes();
   const bands = (g_oh + g_rows - 1) / g_rows;
   const items = g_n * bands;
+  const chunks = load<i32>(args, 100);
   const P = g_pixels;
-  for (let it = claim(args + 96); it < items; it = claim(args + 96)) {
-    const band = it % bands;
-    const n = it / bands;
-    const oh0 = band * g_rows;
-    const oh1 = min(g_oh, oh0 + g_rows);
-    const L = (oh1 - oh0) * g_ow;
-    for (let gi = 0; gi < g_groups; gi++) {
-      const xOff = (n * g_c + gi * g_cg) * g_h * g_w;
-      const yOff = (n * g_o + gi * g_og) * P;
-      const wOff = gi * g_og * g_taps;
-      // colᵀ: element (pixel, tap) is col[tap, pixel].
-      if (g_pointwise) {
-        gemm(g_og, g_taps, L, ptr(dy, yOff + oh0 * g_ow), P, 1, ptr(x, xOff + oh0 * g_ow), 1, P, ptr(dw, wOff), g_taps, gs);
-      } else {
-        im2col(ptr(x, xOff), 0, g_cg, oh0, oh1, col);
-        gemm(g_og, g_taps, L, ptr(dy, yOff + oh0 * g_ow), P, 1, col, 1, L, ptr(dw, wOff), g_taps, gs);
+  for (let ch = claim(args + 96); ch < chunks; ch = claim(args + 96)) {
+    const dw = ch == 0 ? dw0 : ptr(partials, (ch - 1) * size);
+    for (let it = chunkStart(items, ch, chunks), end = chunkStart(items, ch + 1, chunks); it < end; it++) {
+      const band = it % bands;
+      const n = it / bands;
+      const oh0 = band * g_rows;
+      const oh1 = min(g_oh, oh0 + g_rows);
+      const L = (oh1 - oh0) * g_ow;
+      for (let gi = 0; gi < g_groups; gi++) {
+        const xOff = (n * g_c + gi * g_cg) * g_h * g_w;
+        const yOff = (n * g_o + gi * g_og) * P;
+        const wOff = gi * g_og * g_taps;
+        // colᵀ: element (pixel, tap) is col[tap, pixel].
+        if (g_pointwise) {
+          gemm(g_og, g_taps, L, ptr(dy, yOff + oh0 * g_ow), P, 1, ptr(x, xOff + oh0 * g_ow), 1, P, ptr(dw, wOff), g_taps, gs);
+        } else {
+          im2col(ptr(x, xOff), 0, g_cg, oh0, oh1, col);
+          gemm(g_og, g_taps, L, ptr(dy, yOff + oh0 * g_ow), P, 1, col, 1, L, ptr(dw, wOff), g_taps, gs);
+        }
       }
     }
   }

@@ -12,3 +12,13 @@ export function claim(counter: usize): i32 {
   store<i32>(counter, v + 1);
   return v;
 }
+
+/**
+ * The first item of chunk `k` when `items` are cut into `chunks` contiguous runs. Jobs that
+ * accumulate partial sums claim whole chunks, each summed into its own buffer in item order: which
+ * thread runs a chunk then changes nothing, so the float32 sums are the same on every run.
+ */
+@inline
+export function chunkStart(items: i32, k: i32, chunks: i32): i32 {
+  return <i32>((<i64>items * <i64>k) / <i64>chunks);
+}

@@ -1,5 +1,5 @@
 import { gemm, microStore4x8 } from './gemm';
-import { claim } from './tasks';
+import { chunkStart, claim } from './tasks';
 
 /*
  * 3×3 stride-1 convolutions (NCHW, groups 1) by Winograd's minimal filtering F(2×2, 3×3)
@@ -411,8 +411,9 @@ export function jobConvWinograd(args: usize, tid: i32, nt: i32): void {
  * dU_oc = Σ_t dM_ot ⊙ V_ct — for each position ξ a GEMM dU_ξ [O × C] += dM_ξ [O × T] · V_ξᵀ over
  * the tiles of every image — and dw_oc = Gᵀ dU_oc G (winogradFilterGrad, on the host's thread
  * after the partial dU of every thread are summed). Items are (image, band of tile rows) as in
- * the forward pass; each thread accumulates into its own dU (args field 10 + tid · 16·O·C floats,
- * zeroed by the host) and uses `gemm` with its own scratch after xp, V and dM.
+ * the forward pass, cut into `chunks` (args field 17) contiguous runs that threads claim whole;
+ * chunk k accumulates into its own dU (args field 10 + k · 16·O·C floats, zeroed by the host, summed
+ * by the host in chunk order, so the result does not depend on which thread ran which chunk) and uses `gemm` with its own scratch after xp, V and dM.
  */
 
 /** dM = A dY Aᵀ for every output channel and tile of the band, rows [o][tile] per position ξ. */
@@ -497,7 +498,7 @@ export function jobConvWinogradFilter(args: usize, tid: i32, nt: i32): void {
   winogradGeometry(args);
   const n = load<i32>(args, 0);
   const x = <usize>load<i32>(args, 36);
-  const du = <usize>load<i32>(args, 40) + (<usize>(tid * 16 * g_o * g_c) << 2);
+  const du0 = <usize>load<i32>(args, 40);
   const dy = <usize>load<i32>(args, 44);
   const scratch = <usize>load<i32>(args, 52) + <usize>tid * <usize>load<i32>(args, 56);
   const tpMax = tilesPadded(g_rows * g_tilesW);
@@ -507,17 +508,21 @@ export function jobConvWinogradFilter(args: usize, tid: i32, nt: i32): void {
   const gs = ptr(m, 16 * g_op * tpMax);
   const bands = (g_tilesH + g_rows - 1) / g_rows;
   const items = n * bands;
-  for (let it = claim(args + 64); it < items; it = claim(args + 64)) {
-    const img = it / bands;
-    const tr0 = (it - img * bands) * g_rows;
-    const tiles = min(g_rows, g_tilesH - tr0) * g_tilesW;
-    const tp = tilesPadded(tiles);
-    padBand(ptr(x, img * g_c * g_h * g_w), tr0, xp);
-    inputTransform(xp, tiles, tp, v, false);
-    outputGradTransform(ptr(dy, img * g_o * g_oh * g_ow), tr0, tiles, tp, m);
-    for (let xi = 0; xi < 16; xi++) {
-      // dU_ξ [O × C] += dM_ξ [O × tiles] · V_ξᵀ, V_ξ stored [C][tp].
-      gemm(g_o, g_c, tiles, ptr(m, xi * g_o * tp), tp, 1, ptr(v, xi * g_c * tp), 1, tp, ptr(du, xi * g_o * g_c), g_c, gs);
+  const chunks = load<i32>(args, 68);
+  for (let ch = claim(args + 64); ch < chunks; ch = claim(args + 64)) {
+    const du = du0 + (<usize>(ch * 16 * g_o * g_c) << 2);
+    for (let it = chunkStart(items, ch, chunks), end = chunkStart(items, ch + 1, chunks); it < end; it++) {
+      const img = it / bands;
+      const tr0 = (it - img * bands) * g_rows;
+      const tiles = min(g_rows, g_tilesH - tr0) * g_tilesW;
+      const tp = tilesPadded(tiles);
+      padBand(ptr(x, img * g_c * g_h * g_w), tr0, xp);
+      inputTransform(xp, tiles, tp, v, false);
+      outputGradTransform(ptr(dy, img * g_o * g_oh * g_ow), tr0, tiles, tp, m);
+      for (let xi = 0; xi < 16; xi++) {
+        // dU_ξ [O × C] += dM_ξ [O × tiles] · V_ξᵀ, V_ξ stored [C][tp].
+        gemm(g_o, g_c, tiles, ptr(m, xi * g_o * tp), tp, 1, ptr(v, xi * g_c * tp), 1, tp, ptr(du, xi * g_o * g_c), g_c, gs);
+      }
     }
   }
 }

@@ -81,10 +81,19 @@ function convArgs(
   ];
   const args = rt.setArgs(fields);
   const stride = rt.exports.convScratchBytes(args);
-  const partials = s.o * taps * 4 * (nt - 1);
+  const partials = s.o * taps * 4 * (filterChunks(items(rows), nt) - 1);
   const scratch = rt.scratch(nt * stride + partials + 64);
   rt.setArgs([scratch, stride, 0, scratch + nt * stride, 0], 80);
   return [args, nt];
+}
+
+/**
+ * Chunks of a filter gradient's items: runs that threads claim whole, each summed into its own
+ * buffer and added in chunk order, so the gradient does not depend on which thread ran what (a
+ * seeded training run reproduces). Four per thread keep a descheduled thread from holding much.
+ */
+function filterChunks(items: number, nt: number): number {
+  return Math.max(1, Math.min(items, nt === 1 ? 1 : 4 * nt));
 }
 
 function zero(rt: Runtime, ptr: number, length: number): void {
@@ -221,8 +230,8 @@ const conv2dBackpropInput: WasmKernel<Conv2dAttrs> = (rt, { inputs: [dy, w], att
 };
 
 /**
- * dw = the filter gradient of a `winogradFits` convolution: every thread accumulates
- * dU_ξ = Σ dM_ξ · V_ξᵀ over its items into its own zeroed partial, the host sums the partials and
+ * dw = the filter gradient of a `winogradFits` convolution: each chunk of items accumulates
+ * dU_ξ = Σ dM_ξ · V_ξᵀ into its own zeroed partial, the host sums the partials in chunk order and
  * maps dU back to 3×3 filters (Gᵀ dU G).
  */
 function conv2dWinogradFilter(
@@ -234,17 +243,18 @@ function conv2dWinogradFilter(
   dw: number,
 ): void {
   const [rows, nt] = winogradSplit(rt, s, WINOGRAD_FILTER_MIN_TILES);
+  const chunks = filterChunks(s.n * Math.ceil(Math.ceil(s.oh / 2) / rows), nt);
   const duFloats = 16 * s.o * s.c;
-  const duBytes = Math.ceil((nt * duFloats * 4) / 64) * 64;
+  const duBytes = Math.ceil((chunks * duFloats * 4) / 64) * 64;
   const args = rt.setArgs([s.n, s.c, s.h, s.w, s.o, s.oh, s.ow, attrs.pad[0], attrs.pad[2], x, 0, dy, rows]);
   const stride = rt.exports.winogradScratchBytes(args) + rt.exports.gemmScratchBytes();
   const scratch = rt.scratch(duBytes + nt * stride + 64);
   // Zeroed here, not by the workers: a worker that joins no task leaves its partial untouched.
-  zero(rt, scratch, nt * duFloats);
+  zero(rt, scratch, chunks * duFloats);
   rt.setArgs([scratch], 40);
-  rt.setArgs([scratch + duBytes, stride, 0, 0], 52);
+  rt.setArgs([scratch + duBytes, stride, 0, 0, chunks], 52);
   rt.job('jobConvWinogradFilter', args, nt);
-  for (let t = 1; t < nt; t++) rt.exports.addInto(scratch, scratch + t * duFloats * 4, duFloats);
+  for (let k = 1; k < chunks; k++) rt.exports.addInto(scratch, scratch + k * duFloats * 4, duFloats);
   rt.exports.winogradFilterGrad(scratch, s.o, s.c, dw);
 }
 
@@ -268,9 +278,11 @@ const conv2dBackpropFilter: WasmKernel<Conv2dAttrs> = (rt, { inputs: [x, dy], at
   const [args, nt] = convArgs(rt, s, attrs, [dataOf(x!).ptr, dataOf(dy!).ptr, dw.ptr], (r) => s.n * bands(r));
   // Zeroed here, not by the workers: a worker that joins no task leaves its partial untouched.
   const partials = rt.i32[(args >> 2) + 23]!;
-  zero(rt, partials, (nt - 1) * dw.length);
+  const chunks = filterChunks(s.n * bands(rt.i32[(args >> 2) + 19]!), nt);
+  zero(rt, partials, (chunks - 1) * dw.length);
+  rt.setArgs([chunks], 100);
   rt.job('jobConvFilter', args, nt);
-  for (let t = 1; t < nt; t++) rt.exports.addInto(dw.ptr, partials + (t - 1) * dw.length * 4, dw.length);
+  for (let k = 1; k < chunks; k++) rt.exports.addInto(dw.ptr, partials + (k - 1) * dw.length * 4, dw.length);
   return [dw];
 };
 
