@@ -2,9 +2,10 @@ import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cpuBackend } from '@myelin/backend-cpu';
-import { memory, use } from '@myelin/core';
+import { loadModel, memory, noGrad, scope, tensor, use } from '@myelin/core';
 import { loadMnist } from '@myelin/data/node';
 import { defineRecipe, imageArray, type ZooEvent } from '@myelin/train';
+import { LeNet5 } from '@myelin/zoo-cnn';
 import { PNG } from 'pngjs';
 import { from } from 'rxjs';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -177,6 +178,7 @@ describe('myelin train <recipe>', () => {
     expect(r.code).toBe(0);
     expect(memory().tensors).toBe(before);
     expect(readdirSync(dir).sort()).toEqual([
+      'lenet5-mnist.safetensors',
       'metrics.json',
       'test-predictions.png',
       'test-predictions.txt',
@@ -211,6 +213,23 @@ describe('myelin train <recipe>', () => {
     expect(metrics.metrics['test images'].value).toBe(500);
     expect(r.text).toMatch(/^test accuracy: 0\.\d{4}$/m);
     expect(r.text).toContain(`wrote ${join(dir, 'metrics.json')}`);
+    // The model event's file is the trained LeNet-5: loaded into a fresh one, it classifies the
+    // 500 test digits exactly as the run's final evaluation did.
+    const net = new LeNet5();
+    const { metadata } = await loadModel(net, join(dir, 'lenet5-mnist.safetensors'));
+    expect(metadata).toMatchObject({ arch: 'lenet5', config: JSON.stringify({ seed: 1 }) });
+    const x = tensor(
+      Float32Array.from(test.images.subarray(0, 500 * 784), (v) => v / 255),
+      {
+        shape: [500, 1, 28, 28],
+      },
+    );
+    const predicted = scope(() => noGrad(() => net.eval().forward(x).argmax(1)).dataSync());
+    let right = 0;
+    for (let i = 0; i < 500; i++) if (predicted[i] === test.labels[i]) right++;
+    expect(right / 500).toBeCloseTo(metrics.metrics['test accuracy'].value, 6);
+    x.dispose();
+    net.dispose();
   }, 120_000);
 });
 
