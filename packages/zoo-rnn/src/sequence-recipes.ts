@@ -14,7 +14,7 @@ import type { SequenceData } from './data.js';
 import { KneserNeyLM } from './ngram.js';
 import { padSequences } from './padding.js';
 import { SequenceClassifier, SequenceTagger } from './sequence-models.js';
-import { epochCurves, runEpochs, shuffled, trainStep } from './sequence-train.js';
+import { curvesFigure, emitTestMetrics, runEpochs, shuffled, trainStep } from './sequence-train.js';
 
 /** What every sequence recipe gets besides its options: the data source (`myelin train` passes it). */
 export interface SequenceRecipeData {
@@ -174,18 +174,12 @@ export const lstmMnistRows: Recipe<LstmMnistRowsOptions> = defineRecipe({
           return { loss: lossSum / nTest, accuracy: right / nTest };
         },
       );
-      ctx.emit({
-        type: 'figure',
-        kind: 'chart',
-        title: 'training curves',
-        spec: epochCurves('lstm-mnist-rows: loss and test accuracy per epoch', records, [
+      ctx.emit(
+        curvesFigure('lstm-mnist-rows: loss and test accuracy per epoch', records, [
           { figure: 'accuracy', title: 'test accuracy' },
         ]),
-      });
-      const last = records.at(-1)!;
-      ctx.emit({ type: 'metric', name: 'test accuracy', value: last.test.accuracy! });
-      ctx.emit({ type: 'metric', name: 'test loss', value: last.test.loss!, unit: 'nats' });
-      ctx.emit({ type: 'metric', name: 'test images', value: nTest });
+      );
+      emitTestMetrics(ctx, records, 'test images', nTest);
     }),
 });
 
@@ -384,18 +378,12 @@ export const lstmImdb: Recipe<LstmImdbOptions> = defineRecipe({
           return { loss: lossSum / testSeqs.length, accuracy: right / testSeqs.length };
         },
       );
-      ctx.emit({
-        type: 'figure',
-        kind: 'chart',
-        title: 'training curves',
-        spec: epochCurves('lstm-imdb: loss and test accuracy per epoch', records, [
+      ctx.emit(
+        curvesFigure('lstm-imdb: loss and test accuracy per epoch', records, [
           { figure: 'accuracy', title: 'test accuracy' },
         ]),
-      });
-      const last = records.at(-1)!;
-      ctx.emit({ type: 'metric', name: 'test accuracy', value: last.test.accuracy! });
-      ctx.emit({ type: 'metric', name: 'test loss', value: last.test.loss!, unit: 'nats' });
-      ctx.emit({ type: 'metric', name: 'test reviews', value: testSeqs.length });
+      );
+      emitTestMetrics(ctx, records, 'test reviews', testSeqs.length);
     }),
 });
 
@@ -622,14 +610,11 @@ export const charLmMobyDick: Recipe<CharLmMobyDickOptions> = defineRecipe({
           text: `Call me Ishmael.${vocab.decode(ids)}`,
         });
       }
-      ctx.emit({
-        type: 'figure',
-        kind: 'chart',
-        title: 'training curves',
-        spec: epochCurves('char-lm-moby-dick: loss and validation perplexity per epoch', records, [
+      ctx.emit(
+        curvesFigure('char-lm-moby-dick: loss and validation perplexity per epoch', records, [
           { figure: 'perplexity', title: 'validation perplexity', baseline },
         ]),
-      });
+      );
       const last = records.at(-1)!;
       ctx.emit({ type: 'metric', name: 'validation perplexity', value: last.test.perplexity! });
       ctx.emit({
@@ -861,15 +846,12 @@ export const wordBoundariesMobyDick: Recipe<WordBoundariesOptions> = defineRecip
         title: 'held-out sentences with the spaces restored',
         text: lines.join('\n'),
       });
-      ctx.emit({
-        type: 'figure',
-        kind: 'chart',
-        title: 'training curves',
-        spec: epochCurves('word-boundaries-moby-dick: loss, accuracy and F1 per epoch', records, [
+      ctx.emit(
+        curvesFigure('word-boundaries-moby-dick: loss, accuracy and F1 per epoch', records, [
           { figure: 'accuracy', title: 'character accuracy' },
           { figure: 'f1', title: 'word-beginning F1' },
         ]),
-      });
+      );
       const last = records.at(-1)!.test;
       ctx.emit({ type: 'metric', name: 'test accuracy', value: last.accuracy! });
       ctx.emit({ type: 'metric', name: 'test precision', value: last.precision! });

@@ -1,6 +1,6 @@
 import { type Module, scope, type Tensor } from '@myelin/core';
 import { clipGradNorm, type Optimizer } from '@myelin/optim';
-import type { RecipeContext, VegaLiteSpec } from '@myelin/train';
+import type { FigureEvent, RecipeContext, VegaLiteSpec } from '@myelin/train';
 
 /**
  * The training loop the sequence recipes share: one optimizer step per batch with the gradient
@@ -153,4 +153,31 @@ export function shuffled(n: number, uniform: (k: number) => Float32Array): Int32
     order[j] = t;
   }
   return order;
+}
+
+/** The recipes' `training curves` figure: `epochCurves` as the event a recipe emits. */
+export function curvesFigure(
+  title: string,
+  records: readonly EpochRecord[],
+  panels: readonly { figure: string; title: string; baseline?: number }[],
+): FigureEvent {
+  return {
+    type: 'figure',
+    kind: 'chart',
+    title: 'training curves',
+    spec: epochCurves(title, records, panels),
+  };
+}
+
+/** A classifier recipe's closing metrics: the last epoch's test accuracy and loss, and the test size. */
+export function emitTestMetrics(
+  ctx: Pick<RecipeContext, 'emit'>,
+  records: readonly EpochRecord[],
+  countName: string,
+  count: number,
+): void {
+  const last = records.at(-1)!;
+  ctx.emit({ type: 'metric', name: 'test accuracy', value: last.test.accuracy! });
+  ctx.emit({ type: 'metric', name: 'test loss', value: last.test.loss!, unit: 'nats' });
+  ctx.emit({ type: 'metric', name: countName, value: count });
 }
