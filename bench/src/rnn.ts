@@ -23,7 +23,7 @@ import { createInterface } from 'node:readline';
 import type * as tfNs from '@tensorflow/tfjs-core';
 import { randomValues } from './harness.js';
 import { loadTfjsWasm } from './libs/tfjs-wasm.js';
-import { type SuiteLibrary, type TrainingRun, table, timeTogether } from './suite.js';
+import { prepareTrainingRuns, type SuiteLibrary, type TrainingRun, table, timeTogether } from './suite.js';
 
 export const LSTM_DIMS = { input: 64, hidden: 128, seq: 32, batch: 32 } as const;
 const { input: I, hidden: H, seq: T, batch: N } = LSTM_DIMS;
@@ -431,22 +431,8 @@ export async function runRnnBench(options: { minTimeMs: number }): Promise<RnnRe
     'myelin-wasm 1t',
     'pytorch 1t',
   ];
-  const runs = new Map<LstmLibrary, LstmRun>();
-  const prepared: (LstmLibrary | string)[] = [];
-  for (const [i, lib] of libs.entries()) {
-    if (typeof lib === 'string') {
-      prepared.push(`${labels[i]}: ${lib}`);
-      continue;
-    }
-    try {
-      await lib.activate();
-      runs.set(lib, await lib.train(values));
-      prepared.push(lib);
-    } catch (err) {
-      lib.close?.();
-      prepared.push(`${lib.name}: ${(err as Error).message.split('\n')[0]}`);
-    }
-  }
+  const labelled = libs.map((lib, i) => (typeof lib === 'string' ? `${labels[i]}: ${lib}` : lib));
+  const { runs, prepared } = await prepareTrainingRuns(labelled, values);
   const times = await timeTogether(
     { name, unit: 'samples/s', work: 1, train: (lib: LstmLibrary) => runs.get(lib)! },
     prepared,

@@ -203,3 +203,42 @@ export async function runSuite<L extends SuiteLibrary>(
   }
   return results;
 }
+
+/** A library of a training row: activated once, then `train(input)` builds the step to time. */
+export interface TrainingLibrary extends SuiteLibrary {
+  train(input: never): unknown;
+  close?(): void;
+}
+/** What a training library's `train` takes, and the run it gives. */
+type InputOf<L> = L extends { train(input: infer I): unknown } ? I : never;
+type RunOf<L> = L extends { train(input: never): infer R } ? Awaited<R> : never;
+
+/**
+ * Activate and prepare every library of a training row in turn (PyTorch's process must start
+ * first). A library that cannot run, or fails to prepare, stays in the row as the string saying
+ * why (its first line), so the table shows the reason; `wrap` may instrument a prepared run.
+ */
+export async function prepareTrainingRuns<L extends TrainingLibrary>(
+  libs: readonly (L | string)[],
+  input: InputOf<L>,
+  wrap: (lib: L, run: RunOf<L>) => RunOf<L> = (_lib, run) => run,
+): Promise<{ runs: Map<L, RunOf<L>>; prepared: (L | string)[] }> {
+  const runs = new Map<L, RunOf<L>>();
+  const prepared: (L | string)[] = [];
+  for (const lib of libs) {
+    if (typeof lib === 'string') {
+      prepared.push(lib);
+      continue;
+    }
+    try {
+      await lib.activate();
+      const run = (await (lib.train as (i: InputOf<L>) => unknown)(input)) as RunOf<L>;
+      runs.set(lib, wrap(lib, run));
+      prepared.push(lib);
+    } catch (err) {
+      lib.close?.();
+      prepared.push(`${lib.name}: ${(err as Error).message.split('\n')[0]}`);
+    }
+  }
+  return { runs, prepared };
+}

@@ -26,7 +26,7 @@ import { measure, randomValues, timing } from './harness.js';
 import { loadMyelinWebGpu } from './libs/myelin-webgpu.js';
 import { loadTfjsWasm } from './libs/tfjs-wasm.js';
 import { loadTfjsWebGpu } from './libs/tfjs-webgpu.js';
-import { type SuiteLibrary, type TrainingRun, table, timeTogether } from './suite.js';
+import { prepareTrainingRuns, type SuiteLibrary, type TrainingRun, table, timeTogether } from './suite.js';
 
 type Core = typeof import('@myelin/core');
 type TfLayers = typeof import('@tensorflow/tfjs-layers');
@@ -508,33 +508,17 @@ export async function runResnetBench(options: {
     ratios: {},
   };
   // Training runs are prepared asynchronously (PyTorch's process must start first).
-  const runs = new Map<ResnetLibrary, ResnetRun>();
-  const prepared: (ResnetLibrary | string)[] = [];
-  for (const lib of libs) {
-    if (typeof lib === 'string') {
-      prepared.push(lib);
-      continue;
-    }
-    try {
-      await lib.activate();
-      const run = await lib.train(data);
-      // Steps take seconds to minutes: say how each went (stderr), so a slow library shows.
-      const once = run.run.bind(run);
-      let n = 0;
-      run.run = async () => {
-        const t0 = performance.now();
-        await once();
-        process.stderr.write(
-          `  ${lib.name} step ${++n}: ${((performance.now() - t0) / 1000).toFixed(2)} s\n`,
-        );
-      };
-      runs.set(lib, run);
-      prepared.push(lib);
-    } catch (err) {
-      lib.close?.();
-      prepared.push(`${lib.name}: ${(err as Error).message.split('\n')[0]}`);
-    }
-  }
+  const { runs, prepared } = await prepareTrainingRuns(libs, data, (lib, run) => {
+    // Steps take seconds to minutes: say how each went (stderr), so a slow library shows.
+    const once = run.run.bind(run);
+    let n = 0;
+    run.run = async () => {
+      const t0 = performance.now();
+      await once();
+      process.stderr.write(`  ${lib.name} step ${++n}: ${((performance.now() - t0) / 1000).toFixed(2)} s\n`);
+    };
+    return run;
+  });
   const times = await timeTogether(
     {
       name,

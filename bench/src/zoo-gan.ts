@@ -18,7 +18,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { Module, Tensor } from '@myelin/core';
 import { randomValues } from './harness.js';
-import { type SuiteLibrary, type TrainingRun, table, timeTogether } from './suite.js';
+import { prepareTrainingRuns, type SuiteLibrary, type TrainingRun, table, timeTogether } from './suite.js';
 
 type Core = typeof import('@myelin/core');
 
@@ -187,22 +187,7 @@ export async function runDcganBench(options: { minTimeMs: number }): Promise<Dcg
   const name = `DCGAN w${WIDTH} train step (D + G, b${DCGAN_BATCH})`;
   const images = randomValues(SAMPLES_PER_RUN * 784, 41);
   const libs: (DcganLibrary | string)[] = [await myelinLibrary(), torchLibrary()];
-  const runs = new Map<DcganLibrary, DcganRun>();
-  const prepared: (DcganLibrary | string)[] = [];
-  for (const lib of libs) {
-    if (typeof lib === 'string') {
-      prepared.push(lib);
-      continue;
-    }
-    try {
-      await lib.activate();
-      runs.set(lib, await lib.train(images));
-      prepared.push(lib);
-    } catch (err) {
-      lib.close?.();
-      prepared.push(`${lib.name}: ${(err as Error).message.split('\n')[0]}`);
-    }
-  }
+  const { runs, prepared } = await prepareTrainingRuns(libs, images);
   const times = await timeTogether(
     { name, unit: 'samples/s', work: SAMPLES_PER_RUN, train: (lib: DcganLibrary) => runs.get(lib)! },
     prepared,
