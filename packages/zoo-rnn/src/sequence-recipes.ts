@@ -1,7 +1,6 @@
 import { argmax, Generator, keep, noGrad, scope, type Tensor, tensor } from '@myelin/core';
 import { tokenizeWords, Vocabulary } from '@myelin/data';
 import { crossEntropy } from '@myelin/nn';
-import { Adam, CosineAnnealingLR } from '@myelin/optim';
 import {
   defineRecipe,
   type OptionValues,
@@ -14,7 +13,14 @@ import type { SequenceData } from './data.js';
 import { KneserNeyLM } from './ngram.js';
 import { padSequences } from './padding.js';
 import { SequenceClassifier, SequenceTagger } from './sequence-models.js';
-import { curvesFigure, emitTestMetrics, runEpochs, shuffled, trainStep } from './sequence-train.js';
+import {
+  adamWithCosine,
+  curvesFigure,
+  emitTestMetrics,
+  runEpochs,
+  shuffled,
+  trainStep,
+} from './sequence-train.js';
 
 /** What every sequence recipe gets besides its options: the data source (`myelin train` passes it). */
 export interface SequenceRecipeData {
@@ -127,9 +133,7 @@ export const lstmMnistRows: Recipe<LstmMnistRowsOptions> = defineRecipe({
         seed: o.seed,
       });
       ctx.onEnd(() => model.dispose());
-      const optimizer = new Adam(model.parameters(), { lr: o.lr });
-      ctx.onEnd(() => optimizer.dispose());
-      const scheduler = new CosineAnnealingLR(optimizer, { Tmax: o.epochs });
+      const { optimizer, scheduler } = adamWithCosine(ctx, model, o.lr, o.epochs);
       const gen = new Generator(o.seed);
       const batches = Math.ceil(nTrain / o.batchSize);
       const records = await runEpochs(
@@ -326,9 +330,7 @@ export const lstmImdb: Recipe<LstmImdbOptions> = defineRecipe({
         seed: o.seed,
       });
       ctx.onEnd(() => model.dispose());
-      const optimizer = new Adam(model.parameters(), { lr: o.lr });
-      ctx.onEnd(() => optimizer.dispose());
-      const scheduler = new CosineAnnealingLR(optimizer, { Tmax: o.epochs });
+      const { optimizer, scheduler } = adamWithCosine(ctx, model, o.lr, o.epochs);
       const gen = new Generator(o.seed);
       const lengths = trainSeqs.map((s) => s.length);
       const forwardOn = (seqs: Int32Array[], idx: ArrayLike<number>) => {
@@ -546,9 +548,7 @@ export const charLmMobyDick: Recipe<CharLmMobyDickOptions> = defineRecipe({
         seed: o.seed,
       });
       ctx.onEnd(() => model.dispose());
-      const optimizer = new Adam(model.parameters(), { lr: o.lr });
-      ctx.onEnd(() => optimizer.dispose());
-      const scheduler = new CosineAnnealingLR(optimizer, { Tmax: o.epochs });
+      const { optimizer, scheduler } = adamWithCosine(ctx, model, o.lr, o.epochs);
       const streams = new StreamBatches(trainIds, o.batchSize, o.steps);
       let state: LstmState | null = null;
       const dropState = () => {
@@ -733,9 +733,7 @@ export const wordBoundariesMobyDick: Recipe<WordBoundariesOptions> = defineRecip
         seed: o.seed,
       });
       ctx.onEnd(() => model.dispose());
-      const optimizer = new Adam(model.parameters(), { lr: o.lr });
-      ctx.onEnd(() => optimizer.dispose());
-      const scheduler = new CosineAnnealingLR(optimizer, { Tmax: o.epochs });
+      const { optimizer, scheduler } = adamWithCosine(ctx, model, o.lr, o.epochs);
       const gen = new Generator(o.seed);
       /** Padded ids and targets (-100 on padding: crossEntropy ignores it). */
       const batchOf = (ids: Int32Array[], ex: BoundaryExample[], idx: ArrayLike<number>) => {

@@ -1,5 +1,5 @@
 import { type Module, scope, type Tensor } from '@myelin/core';
-import { clipGradNorm, type Optimizer } from '@myelin/optim';
+import { Adam, CosineAnnealingLR, clipGradNorm, type Optimizer } from '@myelin/optim';
 import type { FigureEvent, RecipeContext, VegaLiteSpec } from '@myelin/train';
 
 /**
@@ -180,4 +180,19 @@ export function emitTestMetrics(
   ctx.emit({ type: 'metric', name: 'test accuracy', value: last.test.accuracy! });
   ctx.emit({ type: 'metric', name: 'test loss', value: last.test.loss!, unit: 'nats' });
   ctx.emit({ type: 'metric', name: countName, value: count });
+}
+
+/**
+ * The sequence recipes' optimizer: Adam at `lr` annealed to 0 along a cosine over `epochs`, freed
+ * when the run ends.
+ */
+export function adamWithCosine(
+  ctx: Pick<RecipeContext, 'onEnd'>,
+  model: Module,
+  lr: number,
+  epochs: number,
+): { optimizer: Adam; scheduler: CosineAnnealingLR } {
+  const optimizer = new Adam(model.parameters(), { lr });
+  ctx.onEnd(() => optimizer.dispose());
+  return { optimizer, scheduler: new CosineAnnealingLR(optimizer, { Tmax: epochs }) };
 }
