@@ -22,6 +22,7 @@ import { loadSet } from './data.js';
 import type { DatasetName } from './models.js';
 import { chartSvg, imageGridPng } from './pictures.js';
 import { classicData } from './zoo-data/classic.js';
+import { graphData } from './zoo-data/graph.js';
 import { sequenceData } from './zoo-data/sequence.js';
 import { textData } from './zoo-data/text.js';
 
@@ -131,7 +132,7 @@ function writeFile(path: string, data: string | Uint8Array): void {
  * corpora) from the Node loaders. A recipe takes the methods it needs and ignores the rest.
  */
 function nodeZooData() {
-  return { ...classicData(), ...textData(), ...sequenceData(), ...nodeImageData() };
+  return { ...classicData(), ...textData(), ...sequenceData(), ...graphData(), ...nodeImageData() };
 }
 
 /** The image sets from the Node loaders, each read once per run. */

@@ -1,5 +1,7 @@
 import { type DType, KERNEL_DTYPES, type KernelName } from '@myelin/core';
 import type { FixtureCase, FixtureFile, FixtureTensor, Tolerance } from './fixtures.js';
+import { ATTENTION_DIFFERENTIABLE, attentionCases } from './cases/attention.js';
+import { SPARSE_DIFFERENTIABLE, sparseCases } from './cases/sparse.js';
 import type { OpArgs } from './ops-table.js';
 import { BINARY_MATH, exactly, REFERENCE, type Ref, sizeOf, UNARY_MATH } from './reference.js';
 
@@ -117,7 +119,7 @@ function values(n: number, dtype: DType, dom: Domain, next: () => number): numbe
 // Building cases
 // ---------------------------------------------------------------------------------------------
 
-interface InputSpec {
+export interface InputSpec {
   shape: number[];
   dtype: DType;
   domain?: Domain;
@@ -126,6 +128,9 @@ interface InputSpec {
 }
 
 const fmt = (s: readonly number[]) => `[${s.join(',')}]`;
+
+/** What a case family in cases/ uses to add its cases. */
+export type CaseBuilder = Pick<Builder, 'add' | 'gradients'>;
 
 class Builder {
   readonly cases: FixtureCase[] = [];
@@ -178,6 +183,8 @@ class Builder {
 
 /** Ops whose float inputs are differentiated (all of them, or the listed positions). */
 const DIFFERENTIABLE: Readonly<Record<string, readonly number[] | 'all'>> = {
+  ...SPARSE_DIFFERENTIABLE,
+  ...ATTENTION_DIFFERENTIABLE,
   ...Object.fromEntries(
     Object.keys(UNARY_MATH)
       .filter(
@@ -950,6 +957,8 @@ export function generatedCases(): FixtureCase[] {
   indexing(b);
   nn(b);
   recurrent(b);
+  sparseCases(b);
+  attentionCases(b);
   creation(b);
   return b.cases;
 }

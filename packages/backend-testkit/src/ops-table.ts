@@ -1,5 +1,7 @@
 import type { DType, Tensor } from '@myelin/core';
 import * as m from '@myelin/core';
+import { ATTENTION_OPS } from './cases/attention.js';
+import { SPARSE_OPS } from './cases/sparse.js';
 
 /** A number or an [height, width] pair, as the 2-D ops take them. */
 type Pair = number | [number, number];
@@ -70,6 +72,12 @@ export interface OpArgs {
   normalizedShape?: number[];
   p?: number;
   activation?: m.BiasActivation;
+  // sparse and segment ops (cases/sparse.ts)
+  reduce?: m.SegmentReduction;
+  numSegments?: number;
+  // attention (cases/attention.ts)
+  causal?: boolean;
+  scale?: number;
 }
 
 /** Calls one of our ops with a case's input tensors (in order) and args. */
@@ -127,6 +135,8 @@ function pool1dOptions(a: OpArgs) {
 
 /** Every op the fixtures exercise: one line each, mapping a case to the core call. */
 export const OPS: Readonly<Record<string, OpFn>> = {
+  ...SPARSE_OPS,
+  ...ATTENTION_OPS,
   // creation
   zeros: (_, a) => m.zeros(a.shape!, { dtype: a.dtype }),
   ones: (_, a) => m.ones(a.shape!, { dtype: a.dtype }),

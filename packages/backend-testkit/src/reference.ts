@@ -1,4 +1,6 @@
 import type { DType } from '@myelin/core';
+import { ATTENTION_REFERENCE } from './cases/attention.js';
+import { SPARSE_REFERENCE } from './cases/sparse.js';
 import type { FixtureTensor } from './fixtures.js';
 import type { OpArgs } from './ops-table.js';
 
@@ -756,6 +758,8 @@ function gruCellGradRef([gx, gh, h, dh]: readonly Ref[]): Ref[] {
 
 /** Every op the generated cases exercise: its float64 reference. */
 export const REFERENCE: Readonly<Record<string, RefOp>> = {
+  ...SPARSE_REFERENCE,
+  ...ATTENTION_REFERENCE,
   ...Object.fromEntries(Object.keys(UNARY_MATH).map((op) => [op, unaryRef(op)])),
   ...Object.fromEntries(Object.keys(BINARY_MATH).map((op) => [op, binaryRef(op)])),
   ...Object.fromEntries(Object.keys(REDUCE).map((op) => [op, reduceRef(op)])),

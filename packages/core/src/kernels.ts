@@ -203,7 +203,43 @@ export interface KernelAttrs extends Record<UnaryPrimitive | BinaryPrimitive, No
    * reaches h through the matmul outside the kernel).
    */
   GruCellGrad: NoAttrs;
+  /**
+   * Reduce contiguous runs of rows (a segment per graph node, its incoming edges sorted by
+   * destination). inputs [x (E, …F) float32, offsets (S+1) int32, non-decreasing from 0 to E] →
+   * (S, …F): output row s reduces rows offsets[s] … offsets[s+1]−1 of x by `reduce`; an empty run
+   * gives 0 (for max and min too, as PyTorch Geometric's scatter does).
+   */
+  SegmentReduce: { reduce: SegmentReduction };
+  /**
+   * CSR sparse × dense. inputs [rowPtr (R+1) int32, colIdx (nnz) int32, values (nnz) float32,
+   * x (C, F) float32] → (R, F): out[r] = Σ over k in rowPtr[r] … rowPtr[r+1]−1 of
+   * values[k]·x[colIdx[k]]. Indices are valid by construction (core checks them on the host).
+   */
+  SpMM: NoAttrs;
+  /**
+   * Sampled dense–dense products, one per stored entry (the gradient of `SpMM` with respect to its
+   * values, and edge scores). inputs [rows (nnz) int32, cols (nnz) int32, a (R, F), b (C, F)] →
+   * (nnz): out[k] = Σ_f a[rows[k], f]·b[cols[k], f].
+   */
+  Sddmm: NoAttrs;
+  /**
+   * Scaled dot-product attention, forward. inputs [q (B, L, D), k (B, S, D), v (B, S, Dv)] and
+   * optionally a float32 additive mask (Bm, Lm, S) with Bm ∈ {1, B}, Lm ∈ {1, L} (broadcast) →
+   * outputs [out (B, L, Dv), lse (B, L)]: scores = scale·q·kᵀ (+ mask) (with j > i set to −∞ when
+   * `causal`, aligned top-left as PyTorch's `is_causal`), out = softmax(scores)·v, and lse the
+   * log-sum-exp of each score row, kept for the backward. A row whose every score is −∞ gives
+   * out 0 and lse −∞ (PyTorch gives NaN there). B is batch × heads flattened.
+   */
+  Attention: { scale: number; causal: boolean };
+  /**
+   * The backward of `Attention`. inputs [q, k, v, out, lse, dout] and the mask when the forward
+   * had one → outputs [dq (B, L, D), dk (B, S, D), dv (B, S, Dv)]. The mask gets no gradient.
+   */
+  AttentionGrad: { scale: number; causal: boolean };
 }
+
+/** How `SegmentReduce` combines the rows of one segment. */
+export type SegmentReduction = 'sum' | 'mean' | 'max' | 'min';
 
 export type BiasActivation = 'none' | 'relu' | 'gelu' | 'tanh' | 'sigmoid' | 'silu';
 
@@ -283,6 +319,11 @@ export const COMPOSITES: readonly KernelName[] = [
   'LstmCellGrad',
   'GruCell',
   'GruCellGrad',
+  'SegmentReduce',
+  'SpMM',
+  'Sddmm',
+  'Attention',
+  'AttentionGrad',
 ];
 
 /** Dtypes a kernel is asked to handle; e.g. Add may see float32 or int32 (core casts bool first). */
@@ -419,6 +460,11 @@ export const KERNEL_DTYPES: { readonly [K in KernelName]: KernelDTypes } = {
   LstmCellGrad: F,
   GruCell: F,
   GruCellGrad: F,
+  SegmentReduce: { data: ['float32'], fixed: { 1: 'int32' } },
+  SpMM: { data: ['float32'], fixed: { 0: 'int32', 1: 'int32' } },
+  Sddmm: { data: ['float32'], fixed: { 0: 'int32', 1: 'int32' } },
+  Attention: F,
+  AttentionGrad: F,
 };
 
 /**

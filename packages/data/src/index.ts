@@ -12,6 +12,7 @@
  * }
  * ```
  */
+export * from './bpe.js';
 export { type Collated, collate, type NumericArray } from './collate.js';
 export {
   type CsvColumnType,
@@ -60,6 +61,7 @@ export {
   imageSetToTensors,
   takeImages,
 } from './image-set.js';
+export * from './graph.js';
 export { DataLoader, type DataLoaderOptions } from './loader.js';
 export { epochGenerator } from './random.js';
 export { cloneTensors, collectTensors, disposeTensors } from './tensors.js';

@@ -7,3 +7,4 @@ export * from './random.js';
 export * from './reduce.js';
 export * from './rnn.js';
 export * from './shape.js';
+export * from './sparse.js';

@@ -8,7 +8,7 @@ import { scope } from '../engine.js';
 import * as raw from './all.js';
 
 export type * from './all.js';
-export { Generator } from './all.js';
+export { CsrMatrix, Generator } from './all.js';
 
 function scoped<F extends (...args: never[]) => unknown>(f: F): F {
   return ((...args: never[]) => scope(() => f(...args))) as F;
@@ -172,6 +172,11 @@ export const {
   scalar,
   scatter,
   scatterAdd,
+  scatterReduce,
+  sddmm,
+  segmentIds,
+  segmentReduce,
+  segmentSoftmax,
   selu,
   sigmoid,
   sign,
@@ -184,6 +189,7 @@ export const {
   softsign,
   sort,
   split,
+  spmm,
   sqrt,
   square,
   squeeze,

@@ -20,7 +20,9 @@ export {
   loadMnist,
   MNIST_INSTALL,
 } from './datasets.js';
+export * from './debian-graph.js';
 export * from './digits.js';
+export * from './graphs.js';
 export { readCsv, readIdx, readIdxSync, readTextLines, textFileLines } from './files.js';
 export * from './series.js';
 export * from './sklearn.js';

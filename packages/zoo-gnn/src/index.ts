@@ -1,0 +1,5 @@
+/**
+ * @myelin/zoo-gnn: graph neural networks on real graphs — GCN, GraphSAGE, GAT, GIN, R-GCN, gated
+ * GNNs, global and hierarchical pooling, and DeepWalk/node2vec node embeddings.
+ */
+export * from './recipes/index.js';
