@@ -1,5 +1,6 @@
 import type { Backend, BackendMemory, DataId, DType, KernelTable, TypedArray } from '@myelin/core';
 import { HOST_MAX_ELEMENTS, typedArrayFor } from '@myelin/core';
+import { attentionKernels } from './attention.js';
 import { convKernels } from './conv.js';
 import { elementwiseKernels } from './elementwise.js';
 import { fusedKernels } from './fused.js';
@@ -11,6 +12,7 @@ import { reduceKernels } from './reduce.js';
 import { rnnKernels } from './rnn.js';
 import { shapeKernels } from './shape.js';
 import { softmaxKernels } from './softmax.js';
+import { sparseKernels } from './sparse.js';
 
 /** Every CPU kernel, by name. */
 const CPU_KERNELS: CpuKernelTable = {
@@ -19,6 +21,8 @@ const CPU_KERNELS: CpuKernelTable = {
   ...softmaxKernels,
   ...fusedKernels,
   ...rnnKernels,
+  ...sparseKernels,
+  ...attentionKernels,
   ...matmulKernels,
   ...shapeKernels,
   ...indexingKernels,

@@ -1,6 +1,7 @@
 import type { Backend, BackendMemory, DataId, DType, KernelTable, TypedArray } from '@myelin/core';
 import { Allocator } from './allocator.js';
 import { MAX_PAGES } from './generated/wasm.js';
+import { attentionKernels } from './kernels/attention.js';
 import { convKernels } from './kernels/conv.js';
 import { elementwiseKernels } from './kernels/elementwise.js';
 import { indexingKernels } from './kernels/indexing.js';
@@ -9,6 +10,7 @@ import { matmulKernels } from './kernels/matmul.js';
 import { reduceKernels } from './kernels/reduce.js';
 import { rnnKernels } from './kernels/rnn.js';
 import { shapeKernels } from './kernels/shape.js';
+import { sparseKernels } from './kernels/sparse.js';
 import { Runtime, relaxedSimdAvailable, WasmData } from './runtime.js';
 import { defaultThreads, threadsAvailable } from './threads.js';
 
@@ -21,6 +23,8 @@ const WASM_KERNELS: WasmKernelTable = {
   ...indexingKernels,
   ...convKernels,
   ...rnnKernels,
+  ...sparseKernels,
+  ...attentionKernels,
 };
 
 export interface WasmBackendOptions {

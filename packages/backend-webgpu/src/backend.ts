@@ -1,6 +1,7 @@
 import type { Backend, BackendMemory, DataId, DType, KernelTable, TypedArray } from '@myelin/core';
 import { type AcquiredDevice, acquireDevice, type WebGpuOptions } from './device.js';
 import { type GpuKernel, type GpuKernelTable, HOST_COPY_LIMIT, unbox } from './kernel.js';
+import { attentionKernels } from './kernels/attention.js';
 import { convKernels } from './kernels/conv.js';
 import { elementwiseKernels } from './kernels/elementwise.js';
 import { indexingKernels } from './kernels/indexing.js';
@@ -9,6 +10,7 @@ import { nnKernels } from './kernels/nn.js';
 import { reduceKernels } from './kernels/reduce.js';
 import { rnnKernels } from './kernels/rnn.js';
 import { shapeKernels } from './kernels/shape.js';
+import { sparseKernels } from './kernels/sparse.js';
 import { GpuData, Runtime } from './runtime.js';
 
 /** Every WebGPU kernel, by name. */
@@ -17,6 +19,8 @@ const GPU_KERNELS: GpuKernelTable = {
   ...reduceKernels,
   ...nnKernels,
   ...rnnKernels,
+  ...sparseKernels,
+  ...attentionKernels,
   ...matmulKernels,
   ...shapeKernels,
   ...indexingKernels,

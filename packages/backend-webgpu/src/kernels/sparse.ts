@@ -1,0 +1,4 @@
+import type { GpuKernelTable } from '../kernel.js';
+
+/** The sparse and segment kernels (SegmentReduce, SpMM, Sddmm). */
+export const sparseKernels: GpuKernelTable = {};
