@@ -1,0 +1,4 @@
+import { cpuBackend } from '@myelin/backend-cpu';
+import { use } from '@myelin/core';
+
+await use(cpuBackend());
