@@ -44,6 +44,7 @@ describe('entry points', () => {
       'node:os',
       'node:path',
       'node:readline',
+      'node:url',
       'node:util',
       'node:zlib',
     ]);
