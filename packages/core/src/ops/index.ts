@@ -170,6 +170,7 @@ export const {
   round,
   rsqrt,
   scalar,
+  scaledDotProductAttention,
   scatter,
   scatterAdd,
   scatterReduce,
