@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { CpuBackend } from '@myelin/backend-cpu';
+import { wasmBackend } from '@myelin/backend-wasm';
 import {
   type Backend,
   grad,
@@ -78,22 +79,6 @@ function counting<B extends Backend>(b: B): B {
   Object.defineProperty(b, 'kernels', { value: kernels });
   return b;
 }
-
-/**
- * The wasm backend, from its build output: @myelin/core-tests does not list @myelin/backend-wasm
- * among its dependencies, so it is loaded by path (a string TypeScript does not resolve).
- */
-const WASM_ENTRY = new URL('../../backend-wasm/dist/index.js', import.meta.url).href;
-async function loadWasm(): Promise<{ wasmBackend: () => Promise<Backend> }> {
-  try {
-    return (await import(WASM_ENTRY)) as { wasmBackend: () => Promise<Backend> };
-  } catch (e) {
-    throw new Error(
-      `attention.test.ts compares against the wasm backend: build it first (cd packages/backend-wasm && pnpm build); ${String(e)}`,
-    );
-  }
-}
-const { wasmBackend } = await loadWasm();
 
 const cpu = counting(new CpuBackend());
 const plain = decomposedCpu();
