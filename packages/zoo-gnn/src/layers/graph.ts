@@ -9,6 +9,7 @@ import {
   rand,
   type Seed,
   type Shape,
+  scope,
   type Tensor,
   tensor,
   zeros,
@@ -99,9 +100,12 @@ export function generatorFrom(seed: Seed | undefined): Generator | undefined {
 
 function uniformParam(shape: Shape, bound: number, gen: Generator | undefined): Parameter {
   return noGrad(() => {
-    const t = rand(shape, { seed: gen })
-      .mul(2 * bound)
-      .sub(bound);
+    // One scope, so the intermediate draws are freed with it (only `t` leaves).
+    const t = scope(() =>
+      rand(shape, { seed: gen })
+        .mul(2 * bound)
+        .sub(bound),
+    );
     const p = new Parameter(t);
     t.dispose();
     return p;
