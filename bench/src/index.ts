@@ -7,6 +7,8 @@
  *     node bench/dist/index.js dcgan [--min-time=ms]   # a DCGAN training step, beside PyTorch
  *     node bench/dist/index.js rnn [--min-time=ms]     # an LSTM step, beside TF.js wasm and PyTorch
  *     node bench/dist/index.js word2vec [--threads=2] [--epochs=5]   # Myelin beside gensim on IMDB
+ *     node bench/dist/index.js sparse [--min-time=ms] [--no-webgpu]   # graph kernels' edges/s beside PyTorch
+ *     node bench/dist/index.js attention [--min-time=ms] [--threads=2] [--lengths=256,1024]   # fused vs decomposed, beside PyTorch
  *
  * Both libraries get the same input values, each in its native layout; every timed repetition
  * computes, reads the result back to the host and disposes it. Results go to stdout and to
@@ -17,6 +19,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, platform } from 'node:os';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { attentionOptions, runAttentionBench } from './attention.js';
 import type { BenchLibrary, ConvDims, Prepared } from './cases.js';
 import { maxRelDiff, measure, randomValues, type Timing } from './harness.js';
 import { loadMyelin } from './libs/myelin.js';
@@ -24,6 +27,7 @@ import { runWasmBench } from './libs/myelin-wasm.js';
 import { runWebGpuBench } from './libs/myelin-webgpu.js';
 import { loadTfjs } from './libs/tfjs.js';
 import { runRnnBench } from './rnn.js';
+import { runSparseBench, sparseOptions } from './sparse.js';
 import { table } from './suite.js';
 import { runTraining } from './training.js';
 import { runWord2VecBench } from './word2vec.js';
@@ -203,6 +207,16 @@ async function main(): Promise<void> {
     await runWord2VecBench({ threads: opt('threads', 2), epochs: opt('epochs', 5) });
     return;
   }
+  if (process.argv[2] === 'attention') {
+    const attention = await runAttentionBench(attentionOptions(process.argv.slice(3)));
+    writeReport('attention', { loadAverageAfter: loadavg(), attention });
+    return;
+  }
+  if (process.argv[2] === 'sparse') {
+    const sparse = await runSparseBench(sparseOptions(process.argv.slice(3)));
+    writeReport('sparse', { loadAverageAfter: loadavg(), sparse });
+    return;
+  }
   const args = parseArgs(process.argv.slice(2));
   const { filter, minTimeMs } = args;
   if (args.suite === 'dcgan') {
@@ -228,6 +242,7 @@ async function main(): Promise<void> {
     writeReport('resnet', { minTimeMs: resnetMinTime, loadAverageAfter: loadavg(), resnet });
     return;
   }
+  if (!filter) await (await import('./bundle-size.js')).printBundleSizes();
   const [myelin, tfjs] = [await loadMyelin(), await loadTfjs()];
   if (typeof myelin === 'string') console.log(`note: ${myelin}; timing TF.js only\n`);
 

@@ -12,6 +12,8 @@ export { jobMaxPool, jobAvgPool, jobMaxPoolGrad, jobAvgPoolGrad } from './pool';
 export { unaryF32, unaryI32, unaryCount, predicate, binary, where, cast, addInto, jobBinary, jobUnary } from './elementwise';
 export { reduceF32, f64ToF32, softmaxRows, softmaxAlong, layerNormRows } from './reduce';
 export { jobRnnCell } from './rnn';
+export { jobAttention } from './attention';
+export { jobSparse } from './sparse';
 
 /** First byte past the module's static data: the host's allocator starts above it. */
 export function heapBase(): usize {

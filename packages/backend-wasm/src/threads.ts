@@ -34,6 +34,8 @@ export const JOBS = [
   'jobConvWinograd',
   'jobConvWinogradFilter',
   'jobRnnCell',
+  'jobSparse',
+  'jobAttention',
 ] as const;
 export type JobName = (typeof JOBS)[number];
 

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { CpuBackend } from '@myelin/backend-cpu';
+import { wasmBackend } from '@myelin/backend-wasm';
 import {
   type Backend,
   CsrMatrix,
@@ -64,6 +65,8 @@ function cpuWith(fusedKernels: boolean): Backend {
 
 const fused = cpuWith(true);
 const plain = cpuWith(false);
+/** The wasm backend with its own SIMD, threaded sparse kernels. */
+const wasm = await wasmBackend({ threads: 2 });
 
 const t = (a: Arr) => tensor(a.data, { shape: a.shape });
 const ints = (a: number[]) => tensor(a, { dtype: 'int32', shape: [a.length] });
@@ -220,6 +223,7 @@ describe(`sparse ops match PyTorch ${fixture.torch} (float64 golden values)`, ()
   for (const [path, backend] of [
     ['fused CPU kernels', fused],
     ['decomposition into primitives', plain],
+    ['wasm kernels', wasm],
   ] as const) {
     describe(path, () => {
       beforeAll(async () => {
