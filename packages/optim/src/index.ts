@@ -22,6 +22,7 @@ export { Adadelta, type AdadeltaOptions } from './adadelta.js';
 export { Adagrad, type AdagradOptions } from './adagrad.js';
 export { Adam, type AdamOptions, AdamW } from './adam.js';
 export { Adamax, type AdamaxOptions } from './adamax.js';
+export { ASGD, type ASGDOptions } from './asgd.js';
 export { clipGradNorm, clipGradValue } from './clip.js';
 export { LBFGS, type LBFGSOptions } from './lbfgs.js';
 export { NAdam, type NAdamOptions } from './nadam.js';
@@ -38,7 +39,10 @@ export {
   type ScheduleFields,
   type StateValue,
 } from './optimizer.js';
+export { RAdam, type RAdamOptions } from './radam.js';
 export { RMSprop, type RMSpropOptions } from './rmsprop.js';
+export { NesterovRMSprop, type NesterovRMSpropOptions } from './rmsprop-nesterov.js';
+export { Rprop, type RpropOptions } from './rprop.js';
 export {
   type AnyOptimizer,
   LRScheduler,
@@ -47,6 +51,7 @@ export {
 } from './schedulers/base.js';
 export { ChainedScheduler, SequentialLR } from './schedulers/compose.js';
 export { CosineAnnealingLR, CosineAnnealingWarmRestarts } from './schedulers/cosine.js';
+export { CyclicLR, type CyclicLROptions } from './schedulers/cyclic.js';
 export {
   ConstantLR,
   ExponentialLR,
@@ -63,7 +68,17 @@ export {
 } from './schedulers/decay.js';
 export { OneCycleLR, type OneCycleOptions } from './schedulers/one-cycle.js';
 export { ReduceLROnPlateau, type ReduceLROnPlateauOptions } from './schedulers/plateau.js';
+export {
+  bfgs,
+  type MinimizeResult,
+  type NewtonCGOptions,
+  newton,
+  newtonCG,
+  type Objective,
+  type SecondOrderOptions,
+} from './second-order.js';
 export { SGD, type SGDOptions } from './sgd.js';
+export { SparseAdam, type SparseAdamOptions } from './sparse-adam.js';
 export {
   joinState,
   loadOptimizerState,
@@ -73,3 +88,10 @@ export {
   saveOptimizerState,
   splitState,
 } from './state-io.js';
+export {
+  AveragedModel,
+  type AveragedModelOptions,
+  type AveragingFn,
+  SWALR,
+  type SWALROptions,
+} from './swa.js';
