@@ -16,20 +16,30 @@
  * ```
  */
 export * from './activations.js';
+export * from './activations-extra.js';
 export * from './attention.js';
 export * from './containers.js';
 export * from './conv.js';
 export * from './ctc.js';
 export * from './dropout.js';
+export * from './dropout-extra.js';
 export * from './embedding.js';
+export * from './embedding-bag.js';
+export * from './fold.js';
 export * as init from './init.js';
+export * from './init-sparse.js';
 export * from './linear.js';
+export * from './local-response-norm.js';
 export * from './losses.js';
+export * from './losses-extra.js';
 export * from './normalization.js';
 export * from './penalties.js';
 export * from './pooling.js';
+export * from './pooling-extra.js';
 export * from './positional.js';
 export * from './rnn.js';
+export * from './shuffle.js';
+export * from './similarity.js';
 export * from './summary.js';
 export * from './transformer.js';
 export type { Layer, Size2 } from './util.js';

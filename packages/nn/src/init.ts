@@ -394,3 +394,6 @@ export function dirac<T extends InitTarget>(target: T, options: { groups?: numbe
     return tensor(out, { shape });
   });
 }
+
+/** PyTorch's `nn.init.sparse_`: see ./init-sparse.ts. */
+export { sparseInit as sparse } from './init-sparse.js';
