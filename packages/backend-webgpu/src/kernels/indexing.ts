@@ -13,6 +13,7 @@ import {
   wgslType,
 } from '../kernel.js';
 import { MATH_WGSL } from './math.wgsl.js';
+import { unrolled } from './reduce.js';
 
 /*
  * Indexing kernels, all written as gathers (one thread per output element) so they are
@@ -104,9 +105,7 @@ ${main1d(`  var inside = true;
   ${unravel('i', rank, 1, [], coord)}
   var v = xs[i];
   if (inside) {
-    for (var j = 0; j < params[${IS + ax}]; j++) {
-      if (idx[ip + j * params[${IST + ax}]] == t) { v = ${combine}; }
-    }
+    ${unrolled('j', '0', `params[${IS + ax}]`, '1', `if (idx[ip + j * params[${IST + ax}]] == t) { v = ${combine}; }`)}
   }
   out[i] = v;`)}`;
     const words = [out.length, ...spec.shape, ...index.shape, ...strides(index.shape), ...strides(src.shape)];
@@ -155,9 +154,7 @@ ${main1d(`  let len = params[1];
   let base = a * len * inner + b;
   let u = xs[i];
   var r = 0;
-  for (var q = 0; q < len; q++) {
-    if (before(xs[base + q * inner], q, u, p)) { r++; }
-  }
+  ${unrolled('q', '0', 'len', '1', 'if (before(xs[base + q * inner], q, u, p)) { r++; }')}
   if (r < keep) {
     let o = (a * keep + r) * inner + b;
     vals[o] = u;

@@ -12,6 +12,7 @@ import {
 } from '../kernel.js';
 import { floatFormula } from './elementwise.js';
 import { MATH_WGSL } from './math.wgsl.js';
+import { unrolled } from './reduce.js';
 
 /*
  * Fused composites of the nn layers. LayerNorm runs one workgroup per row: the threads fold strided
@@ -52,19 +53,19 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let n = f32(size);
   var s = 0.0;
   if (valid) {
-    for (var j = i32(t); j < size; j += ${WG}) { s += xs[base + j]; }
+    ${unrolled('j', 'i32(t)', 'size', `${WG}`, 's += xs[base + j];')}
   }
   ${tree('s')}
   let mean = sh[0] / n;
   workgroupBarrier();
   var q = 0.0;
   if (valid) {
-    for (var j = i32(t); j < size; j += ${WG}) { let d = xs[base + j] - mean; q += d * d; }
+    ${unrolled('j', 'i32(t)', 'size', `${WG}`, 'let d = xs[base + j] - mean; q += d * d;')}
   }
   ${tree('q')}
   let rstd = 1.0 / sqrt(sh[0] / n + bitcast<f32>(params[2]));
   if (valid) {
-    for (var j = i32(t); j < size; j += ${WG}) { out[base + j] = (xs[base + j] - mean) * rstd; }
+    ${unrolled('j', 'i32(t)', 'size', `${WG}`, 'out[base + j] = (xs[base + j] - mean) * rstd;')}
   }
 }`;
   const gx = Math.min(rows, 65535);
