@@ -39,6 +39,7 @@ export {
   zip,
 } from './dataset.js';
 export * from './elastic.js';
+export * from './graph.js';
 export {
   decodeIdx,
   IDX_DEFAULT_MAX_BYTES,
@@ -61,9 +62,10 @@ export {
   imageSetToTensors,
   takeImages,
 } from './image-set.js';
-export * from './graph.js';
+export * from './kfold.js';
 export { DataLoader, type DataLoaderOptions } from './loader.js';
 export { epochGenerator } from './random.js';
+export * from './samplers.js';
 export { cloneTensors, collectTensors, disposeTensors } from './tensors.js';
 export { type LineOptions, splitLines, textLines } from './text.js';
 export {
@@ -78,4 +80,30 @@ export {
   type Transform,
   toFloat,
 } from './transforms.js';
+export {
+  adjustBrightness,
+  adjustContrast,
+  adjustHue,
+  adjustLighting,
+  adjustSaturation,
+  type ColorJitterOptions,
+  colorJitter,
+  fitMinMax,
+  IMAGENET_PCA,
+  type LightingBasis,
+  type MinMaxScaler,
+  pcaLighting,
+} from './transforms-color.js';
+export {
+  type AffineParams,
+  affine,
+  centerCrop,
+  type Interpolation,
+  type RandomAffineFullOptions,
+  randomAffineFull,
+  randomVerticalFlip,
+  resize,
+  verticalFlip,
+} from './transforms-geometry.js';
+export * from './whitening.js';
 export * from './words.js';
