@@ -3,6 +3,7 @@ import { type Collated, collate } from './collate.js';
 import type { Dataset, MaybePromise, RandomAccessDataset } from './dataset.js';
 import { ReadAhead } from './prefetch.js';
 import { epochGenerator, resolveSeed } from './random.js';
+import type { Sampler } from './samplers.js';
 import { disposeReplaced, disposeTensors } from './tensors.js';
 
 export interface DataLoaderOptions<T, B> {
@@ -12,6 +13,12 @@ export interface DataLoaderOptions<T, B> {
   shuffle?: boolean;
   /** Seed of the shuffle: epoch `e`'s order depends only on `(seed, e)`. Random when omitted. */
   seed?: Seed;
+  /**
+   * Where each epoch's indices come from instead of the plain or shuffled order: a sampler from
+   * `randomSampler`, `weightedRandomSampler` or `stratifiedBatchSampler` (it may repeat indices and
+   * set the epoch's length). Needs a random-access dataset; not together with `shuffle`.
+   */
+  sampler?: Sampler;
   /** Drop the last batch when it is smaller than `batchSize` (default false). */
   dropLast?: boolean;
   /** Turn a list of elements into a batch (default: `collate`, which stacks into tensors). */
@@ -77,6 +84,8 @@ async function getAll<T>(ds: RandomAccessDataset<T>, indices: ArrayLike<number>)
 export class DataLoader<T, B = Collated<T>> implements AsyncIterable<B> {
   readonly batchSize: number;
   readonly shuffle: boolean;
+  /** The sampler that orders each epoch, if one was given. */
+  readonly sampler: Sampler | null;
   readonly dropLast: boolean;
   readonly prefetch: number;
   private readonly seed: bigint;
@@ -90,6 +99,7 @@ export class DataLoader<T, B = Collated<T>> implements AsyncIterable<B> {
   ) {
     this.batchSize = options.batchSize ?? 1;
     this.shuffle = options.shuffle ?? false;
+    this.sampler = options.sampler ?? null;
     this.dropLast = options.dropLast ?? false;
     this.prefetch = options.prefetch ?? 2;
     this.collateFn = (options.collate as ((items: unknown[]) => MaybePromise<B>) | undefined) ?? null;
@@ -104,12 +114,20 @@ export class DataLoader<T, B = Collated<T>> implements AsyncIterable<B> {
         'DataLoader: shuffle needs a random-access dataset (fromArray, fromTensors, imageDataset, or a map/subset of one); shuffle a streaming dataset with dataset.shuffle(bufferSize, { seed })',
       );
     }
+    if (this.sampler && this.shuffle) {
+      throw new TypeError(
+        'DataLoader: pass either shuffle or a sampler (the sampler sets the order), not both',
+      );
+    }
+    if (this.sampler && !dataset.isRandomAccess()) {
+      throw new TypeError('DataLoader: a sampler needs a random-access dataset (it picks indices)');
+    }
     this.seed = resolveSeed(options.seed);
   }
 
   /** Batches per epoch, when the dataset's length is known. */
   get length(): number | undefined {
-    const n = this.dataset.length;
+    const n = this.sampler ? this.sampler.length : this.dataset.length;
     if (n === undefined) return undefined;
     if (!Number.isFinite(n)) return n;
     return this.dropLast ? Math.floor(n / this.batchSize) : Math.ceil(n / this.batchSize);
@@ -133,6 +151,14 @@ export class DataLoader<T, B = Collated<T>> implements AsyncIterable<B> {
     const n = this.dataset.length;
     if (!this.dataset.isRandomAccess() || n === undefined) {
       throw new TypeError('DataLoader.order: only random-access datasets are read in an index order');
+    }
+    if (this.sampler) {
+      const idx = this.sampler.indices(epoch);
+      for (let i = 0; i < idx.length; i++) {
+        if (idx[i]! < 0 || idx[i]! >= n)
+          throw new RangeError(`DataLoader: the sampler gave index ${idx[i]} for a dataset of ${n} elements`);
+      }
+      return idx;
     }
     if (this.shuffle) return epochGenerator(this.seed, epoch).permutation(n);
     const out = new Int32Array(n);

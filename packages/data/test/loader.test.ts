@@ -1,6 +1,14 @@
 import { arange, memory, randn, scope, type Tensor, tensor } from '@myelin/core';
 import { describe, expect, it } from 'vitest';
-import { collate, DataLoader, disposeTensors, fromArray, fromIterable, fromTensors } from '../src/index.js';
+import {
+  collate,
+  DataLoader,
+  disposeTensors,
+  fromArray,
+  fromIterable,
+  fromTensors,
+  weightedRandomSampler,
+} from '../src/index.js';
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -221,5 +229,32 @@ describe('DataLoader', () => {
     ).rejects.toThrow('element 5 is corrupt');
     await sleep(5);
     expect(live()).toBe(before);
+  });
+});
+
+describe('DataLoader with a sampler', () => {
+  it('reads the indices the sampler picks, with repeats, for the sampler length', async () => {
+    // Weights 0, 0, 1, 0: every draw is element 2, so each batch is [20, 20, 20].
+    const sampler = weightedRandomSampler([0, 0, 1, 0], 7, { seed: 3 });
+    const loader = new DataLoader(fromArray([0, 10, 20, 30]), {
+      batchSize: 3,
+      sampler,
+      collate: (xs) => xs,
+    });
+    expect(loader.length).toBe(3);
+    const batches: number[][] = [];
+    for await (const b of loader) batches.push(b);
+    expect(batches).toEqual([[20, 20, 20], [20, 20, 20], [20]]);
+  });
+
+  it('refuses a sampler with shuffle, on a streaming dataset, and an index past the end', async () => {
+    const sampler = weightedRandomSampler([1, 1], 2, { seed: 0 });
+    expect(() => new DataLoader(fromArray([1, 2]), { sampler, shuffle: true })).toThrow(
+      /either shuffle or a sampler/,
+    );
+    expect(() => new DataLoader(fromIterable([1, 2]), { sampler })).toThrow(/random-access dataset/);
+    const wide = weightedRandomSampler([0, 0, 0, 1], 2, { seed: 0 });
+    const loader = new DataLoader(fromArray([1, 2]), { sampler: wide, collate: (xs) => xs });
+    expect(() => loader.order(0)).toThrow('DataLoader: the sampler gave index 3 for a dataset of 2 elements');
   });
 });
