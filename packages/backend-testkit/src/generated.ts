@@ -1,7 +1,7 @@
 import { type DType, KERNEL_DTYPES, type KernelName } from '@myelin/core';
-import type { FixtureCase, FixtureFile, FixtureTensor, Tolerance } from './fixtures.js';
 import { ATTENTION_DIFFERENTIABLE, attentionCases } from './cases/attention.js';
 import { SPARSE_DIFFERENTIABLE, sparseCases } from './cases/sparse.js';
+import type { FixtureCase, FixtureFile, FixtureTensor, Tolerance } from './fixtures.js';
 import type { OpArgs } from './ops-table.js';
 import { BINARY_MATH, exactly, REFERENCE, type Ref, sizeOf, UNARY_MATH } from './reference.js';
 

@@ -22,7 +22,7 @@ export {
 } from './datasets.js';
 export * from './debian-graph.js';
 export * from './digits.js';
-export * from './graphs.js';
 export { readCsv, readIdx, readIdxSync, readTextLines, textFileLines } from './files.js';
+export * from './graphs.js';
 export * from './series.js';
 export * from './sklearn.js';
