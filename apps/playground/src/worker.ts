@@ -19,8 +19,10 @@ import {
 import { recipes as classic } from '@myelin/zoo-classic';
 import { recipes as cnn, LeNet5 } from '@myelin/zoo-cnn';
 import { recipes as gan } from '@myelin/zoo-gan';
+import { recipes as gnn } from '@myelin/zoo-gnn';
 import { recipes as rl } from '@myelin/zoo-rl';
 import { recipes as rnn } from '@myelin/zoo-rnn';
+import { recipes as transformer } from '@myelin/zoo-transformer';
 import { recipes as word2vec } from '@myelin/zoo-word2vec';
 import type { Subscription } from 'rxjs';
 import { browserData, disabledReason, type ImageSetName, servedImageSets } from './data.js';
@@ -40,8 +42,10 @@ const post = (m: FromWorker) => worker.postMessage(m);
 const ZOOS: Record<string, RecipeRegistry> = {
   '@myelin/zoo-cnn': cnn,
   '@myelin/zoo-rnn': rnn,
+  '@myelin/zoo-transformer': transformer,
   '@myelin/zoo-gan': gan,
   '@myelin/zoo-rl': rl,
+  '@myelin/zoo-gnn': gnn,
   '@myelin/zoo-word2vec': word2vec,
   '@myelin/zoo-classic': classic,
 };
