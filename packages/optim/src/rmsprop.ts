@@ -19,6 +19,11 @@ export interface RMSpropOptions extends BaseOptions {
   momentum: number;
   /** Divide by the estimated variance (E[g²] − E[g]²) instead of E[g²] (Graves 2013). */
   centered: boolean;
+  /**
+   * Nesterov's look-ahead on the normalised gradient u = g/(√v + ε): b ← μb + u, θ ← θ − lr·(u + μb)
+   * (default false; needs momentum > 0). torch has no such option: tested against the closed form.
+   */
+  nesterov: boolean;
   maximize: boolean;
 }
 
@@ -43,6 +48,7 @@ export class RMSprop extends Optimizer<RMSpropOptions> {
       weightDecay: options.weightDecay ?? 0,
       momentum: options.momentum ?? 0,
       centered: options.centered ?? false,
+      nesterov: options.nesterov ?? false,
       maximize: options.maximize ?? false,
     });
   }
@@ -57,6 +63,11 @@ export class RMSprop extends Optimizer<RMSpropOptions> {
     checkNonNegative('RMSprop', 'eps', group.eps);
     checkNonNegative('RMSprop', 'weightDecay', group.weightDecay);
     checkNonNegative('RMSprop', 'momentum', group.momentum);
+    if (group.nesterov && !(group.momentum > 0)) {
+      throw new RangeError(
+        `${this.name}: invalid momentum ${String(group.momentum)} (Nesterov momentum needs momentum > 0)`,
+      );
+    }
   }
 
   protected update(p: Variable, grad: Tensor, st: ParamState, group: ParamGroup<RMSpropOptions>): void {
@@ -83,8 +94,9 @@ export class RMSprop extends Optimizer<RMSpropOptions> {
     avg = avg.add(eps);
     if (momentum > 0) {
       const buf = state.momentumBuffer!;
-      buf.assign(buf.mul(momentum).add(g.div(avg)));
-      p.assign(p.add(buf.mul(-lr)));
+      const u = g.div(avg);
+      buf.assign(buf.mul(momentum).add(u));
+      p.assign(p.sub((group.nesterov ? u.add(buf.mul(momentum)) : buf).mul(lr)));
     } else {
       p.assign(p.add(g.mul(-lr).div(avg)));
     }
