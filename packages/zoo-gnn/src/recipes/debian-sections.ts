@@ -1,9 +1,7 @@
-import { Generator } from '@myelin/core';
 import { defineRecipe, type OptionValues, type Recipe, recipeStream } from '@myelin/train';
-import { releaseGraph } from '../layers/graph.js';
 import { GAT, GCN, type GraphModel, GraphSAGE, MLP } from '../models.js';
 import { curvesFigure } from './charts.js';
-import { type RecipeData, source } from './data.js';
+import { packageGraphSplit, type RecipeData } from './data.js';
 import { type NodeTask, trainNodes } from './train.js';
 
 const MODELS = ['gcn', 'sage', 'gat', 'mlp'] as const;
@@ -110,32 +108,13 @@ export const debianSections: Recipe<DebianSectionsOptions> = defineRecipe({
   options,
   run: (o: DebianSectionsOptions) =>
     recipeStream(async (ctx) => {
-      const { graph: directed, sections } = await source(
+      const { graph, sections, labels, train, val, test } = await packageGraphSplit(
         'debian-sections',
-        o.data,
-        'debianPackages',
-      )({
-        maxNodes: o.maxNodes,
-        vocabulary: o.vocabulary,
-      });
-      ctx.onEnd(() => directed.dispose());
-      const graph = directed.toUndirected();
-      ctx.onEnd(() => graph.dispose());
-      ctx.onEnd(() => releaseGraph(graph));
-      if (!graph.x || !graph.y) throw new TypeError('debian-sections: the package graph needs x and y');
+        ctx,
+        o,
+      );
       const n = graph.numNodes;
-      const labels = Int32Array.from(await graph.y.data());
-      const order = new Generator(o.seed).permutation(n);
-      const nTrain = Math.round(o.trainFraction * n);
-      const nVal = Math.round(0.1 * n);
-      const task: NodeTask = {
-        graph,
-        x: graph.x,
-        labels,
-        train: order.slice(0, nTrain),
-        val: order.slice(nTrain, nTrain + nVal),
-        test: order.slice(nTrain + nVal),
-      };
+      const task: NodeTask = { graph, x: graph.x!, labels, train, val, test };
       ctx.emit({ type: 'metric', name: 'packages', value: n });
       ctx.emit({ type: 'metric', name: 'edges (both ways)', value: graph.numEdges });
       ctx.emit({ type: 'metric', name: 'sections', value: sections.length });
@@ -143,7 +122,7 @@ export const debianSections: Recipe<DebianSectionsOptions> = defineRecipe({
       const losses: Record<string, number[]> = {};
       const rows: string[] = [];
       for (const name of names) {
-        const model = build(name, graph.x.shape[1]!, sections.length, o);
+        const model = build(name, graph.x!.shape[1]!, sections.length, o);
         try {
           const r = await trainNodes(ctx, model, task, {
             epochs: o.epochs,

@@ -1,4 +1,4 @@
-import { argmax, Generator, indexSelect, memory, noGrad, scope, tensor } from '@myelin/core';
+import { argmax, indexSelect, memory, noGrad, scope, tensor } from '@myelin/core';
 import { type Graph, NeighborSampler } from '@myelin/data';
 import { crossEntropy } from '@myelin/nn';
 import { Adam } from '@myelin/optim';
@@ -12,7 +12,7 @@ import {
 import { releaseGraph } from '../layers/graph.js';
 import { GraphSAGE } from '../models.js';
 import { curvesFigure } from './charts.js';
-import { type RecipeData, source } from './data.js';
+import { packageGraphSplit, type RecipeData } from './data.js';
 
 const options = [
   {
@@ -129,29 +129,14 @@ export const sageSampled: Recipe<SageSampledOptions> = defineRecipe({
   options,
   run: (o: SageSampledOptions) =>
     recipeStream(async (ctx) => {
-      const { graph: directed, sections } = await source(
-        'sage-sampled',
-        o.data,
-        'debianPackages',
-      )({
-        maxNodes: o.maxNodes,
-        vocabulary: o.vocabulary,
+      const { graph, sections, labels, train, val, test } = await packageGraphSplit('sage-sampled', ctx, {
+        ...o,
+        trainFraction: 0.5,
       });
-      ctx.onEnd(() => directed.dispose());
-      const graph = directed.toUndirected();
-      ctx.onEnd(() => graph.dispose());
-      ctx.onEnd(() => releaseGraph(graph));
-      if (!graph.x || !graph.y) throw new TypeError('sage-sampled: the package graph needs x and y');
       const n = graph.numNodes;
-      const labels = Int32Array.from(await graph.y.data());
-      const order = new Generator(o.seed).permutation(n);
-      const nTrain = Math.round(0.5 * n);
-      const nVal = Math.round(0.1 * n);
-      const train = order.slice(0, nTrain);
-      const val = order.slice(nTrain, nTrain + nVal);
-      const test = order.slice(nTrain + nVal);
+      const nTrain = train.length;
       const model = new GraphSAGE({
-        inF: graph.x.shape[1]!,
+        inF: graph.x!.shape[1]!,
         hidden: o.hidden,
         classes: sections.length,
         dropout: o.dropout,
