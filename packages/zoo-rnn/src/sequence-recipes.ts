@@ -392,30 +392,11 @@ export const lstmImdb: Recipe<LstmImdbOptions> = defineRecipe({
 // ---------------------------------------------------------------------------------------------
 // char-lm-moby-dick
 
-const charLmOptions = [
-  { name: 'epochs', type: 'integer', default: 7, min: 1, help: 'passes over the training text' },
-  { name: 'batchSize', type: 'integer', default: 128, min: 1, help: 'parallel streams of text' },
-  { name: 'steps', type: 'integer', default: 25, min: 1, help: 'characters per truncated-BPTT window' },
-  {
-    name: 'lr',
-    type: 'number',
-    default: 0.004,
-    min: 1e-8,
-    help: "Adam's learning rate, annealed along a cosine",
-  },
-  { name: 'embeddingDim', type: 'integer', default: 32, min: 1, help: 'character vector size' },
-  { name: 'hiddenSize', type: 'integer', default: 256, min: 1, help: 'LSTM hidden units' },
-  { name: 'numLayers', type: 'integer', default: 1, min: 1, help: 'stacked LSTM layers' },
-  {
-    name: 'order',
-    type: 'integer',
-    default: 5,
-    min: 1,
-    max: 12,
-    help: 'n of the Kneser–Ney n-gram baseline',
-  },
-  clipOption,
-  seedOption,
+/**
+ * The options of a character language model on Moby Dick that are about the text and the samples,
+ * not the model: shared by `char-lm-moby-dick` here and `gpt-moby-dick` in @myelin/zoo-transformer.
+ */
+export const CHAR_TEXT_OPTIONS = [
   {
     name: 'limit',
     type: 'integer',
@@ -444,6 +425,33 @@ const charLmOptions = [
     min: 0,
     help: 'sample from the k most likely characters (0: all)',
   },
+] as const;
+
+const charLmOptions = [
+  { name: 'epochs', type: 'integer', default: 7, min: 1, help: 'passes over the training text' },
+  { name: 'batchSize', type: 'integer', default: 128, min: 1, help: 'parallel streams of text' },
+  { name: 'steps', type: 'integer', default: 25, min: 1, help: 'characters per truncated-BPTT window' },
+  {
+    name: 'lr',
+    type: 'number',
+    default: 0.004,
+    min: 1e-8,
+    help: "Adam's learning rate, annealed along a cosine",
+  },
+  { name: 'embeddingDim', type: 'integer', default: 32, min: 1, help: 'character vector size' },
+  { name: 'hiddenSize', type: 'integer', default: 256, min: 1, help: 'LSTM hidden units' },
+  { name: 'numLayers', type: 'integer', default: 1, min: 1, help: 'stacked LSTM layers' },
+  {
+    name: 'order',
+    type: 'integer',
+    default: 5,
+    min: 1,
+    max: 12,
+    help: 'n of the Kneser–Ney n-gram baseline',
+  },
+  clipOption,
+  seedOption,
+  ...CHAR_TEXT_OPTIONS,
 ] as const;
 export type CharLmMobyDickOptions = OptionValues<typeof charLmOptions> & SequenceRecipeData;
 

@@ -7,7 +7,7 @@ import {
   type RecipeContext,
   recipeStream,
 } from '@myelin/train';
-import { CharVocabulary, KneserNeyLM, mobyDickText } from '@myelin/zoo-rnn';
+import { CHAR_TEXT_OPTIONS, CharVocabulary, KneserNeyLM, mobyDickText } from '@myelin/zoo-rnn';
 import { GPT } from '../gpt.js';
 import { accumulatedStep, adamWGroups, warmupCosine } from '../training.js';
 import {
@@ -61,28 +61,7 @@ const options = [
   { name: 'weightDecay', type: 'number', default: 0.1, min: 0, help: "AdamW's weight decay on matrices" },
   clipOption,
   seedOption,
-  { name: 'limit', type: 'integer', default: 0, min: 0, help: 'train on the first N characters (0: all)' },
-  {
-    name: 'testLimit',
-    type: 'integer',
-    default: 0,
-    min: 0,
-    help: 'validate on the first N characters of the validation text (0: all)',
-  },
-  {
-    name: 'sampleLength',
-    type: 'integer',
-    default: 400,
-    min: 0,
-    help: 'characters in each generated sample',
-  },
-  {
-    name: 'topK',
-    type: 'integer',
-    default: 0,
-    min: 0,
-    help: 'sample from the k most likely characters (0: all)',
-  },
+  ...CHAR_TEXT_OPTIONS,
   { name: 'topP', type: 'number', default: 1, min: 0.01, max: 1, help: 'nucleus sampling mass (1: all)' },
 ] as const;
 export type GptMobyDickOptions = OptionValues<typeof options> & TransformerRecipeData;
