@@ -4,6 +4,7 @@ import {
   checkBetas,
   checkNonNegative,
   directedGrad,
+  type MomentState,
   Optimizer,
   type ParamGroup,
   type ParamState,
@@ -22,9 +23,7 @@ export interface AdamOptions extends BaseOptions {
   maximize: boolean;
 }
 
-interface AdamState {
-  step: number;
-  expAvg: Variable;
+interface AdamState extends MomentState {
   expAvgSq: Variable;
   maxExpAvgSq?: Variable;
 }
@@ -41,16 +40,9 @@ abstract class AdamBase extends Optimizer<AdamOptions> {
   /** The Adam update of `p` from the (already decayed) gradient `g`. */
   protected adamStep(p: Variable, g: Tensor, state: AdamState, group: ParamGroup<AdamOptions>): void {
     const [beta1, beta2] = group.betas;
-    if (!state.expAvg) {
-      state.step = 0;
-      state.expAvg = this.stateVar(zerosLike(p));
-      state.expAvgSq = this.stateVar(zerosLike(p));
-    }
     if (group.amsgrad && !state.maxExpAvgSq) state.maxExpAvgSq = this.stateVar(zerosLike(p));
-    state.step += 1;
+    this.updateMoments(state, p, g, group.betas);
     const { expAvg: m, expAvgSq: v } = state;
-    m.assign(m.mul(beta1).add(g.mul(1 - beta1)));
-    v.assign(v.mul(beta2).add(g.mul(1 - beta2).mul(g)));
     const biasCorrection1 = 1 - beta1 ** state.step;
     const biasCorrection2 = 1 - beta2 ** state.step;
     const stepSize = group.lr / biasCorrection1;

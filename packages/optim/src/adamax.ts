@@ -4,6 +4,7 @@ import {
   checkBetas,
   checkNonNegative,
   directedGrad,
+  type MomentState,
   Optimizer,
   type ParamGroup,
   type ParamState,
@@ -18,9 +19,7 @@ export interface AdamaxOptions extends BaseOptions {
   maximize: boolean;
 }
 
-interface AdamaxState {
-  step: number;
-  expAvg: Variable;
+interface AdamaxState extends MomentState {
   expInf: Variable;
 }
 
@@ -53,15 +52,10 @@ export class Adamax extends Optimizer<AdamaxOptions> {
   protected update(p: Variable, grad: Tensor, st: ParamState, group: ParamGroup<AdamaxOptions>): void {
     const state = st as unknown as AdamaxState;
     const [beta1, beta2] = group.betas;
-    if (!state.expAvg) {
-      state.step = 0;
-      state.expAvg = this.stateVar(zerosLike(p));
-      state.expInf = this.stateVar(zerosLike(p));
-    }
-    state.step += 1;
+    if (!state.expAvg) state.expInf = this.stateVar(zerosLike(p));
     const g = directedGrad(grad, p, group.weightDecay, group.maximize);
+    this.updateMoments(state, p, g, group.betas, false);
     const { expAvg: m, expInf: u } = state;
-    m.assign(m.mul(beta1).add(g.mul(1 - beta1)));
     u.assign(maximum(u.mul(beta2), g.abs().add(group.eps)));
     const clr = group.lr / (1 - beta1 ** state.step);
     p.assign(p.add(m.mul(-clr).div(u)));

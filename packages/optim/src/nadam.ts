@@ -1,8 +1,9 @@
-import { type Tensor, type Variable, zerosLike } from '@myelin/core';
+import type { Tensor, Variable } from '@myelin/core';
 import {
   type BaseOptions,
   checkBetas,
   checkNonNegative,
+  type MomentState,
   Optimizer,
   type ParamGroup,
   type ParamState,
@@ -17,11 +18,9 @@ export interface NAdamOptions extends BaseOptions {
   momentumDecay: number;
 }
 
-interface NAdamState {
-  step: number;
+interface NAdamState extends MomentState {
   /** Π μᵢ, kept in float32 as torch keeps it in a float32 tensor. */
   muProduct: number;
-  expAvg: Variable;
   expAvgSq: Variable;
 }
 
@@ -58,24 +57,16 @@ export class NAdam extends Optimizer<NAdamOptions> {
     const state = st as unknown as NAdamState;
     const { lr, eps, weightDecay, momentumDecay } = group;
     const [beta1, beta2] = group.betas;
-    if (!state.expAvg) {
-      state.step = 0;
-      state.muProduct = 1;
-      state.expAvg = this.stateVar(zerosLike(p));
-      state.expAvgSq = this.stateVar(zerosLike(p));
-    }
-    state.step += 1;
-    const step = state.step;
-    const biasCorrection2 = 1 - beta2 ** step;
+    if (!state.expAvg) state.muProduct = 1;
     const g = weightDecay !== 0 ? grad.add(p.mul(weightDecay)) : grad;
+    const step = this.updateMoments(state, p, g, group.betas);
+    const biasCorrection2 = 1 - beta2 ** step;
     const mu = beta1 * (1 - 0.5 * 0.96 ** (step * momentumDecay));
     const muNext = beta1 * (1 - 0.5 * 0.96 ** ((step + 1) * momentumDecay));
     // torch keeps mu_product in a float32 tensor: each product rounds to float32.
     state.muProduct = f32(state.muProduct * f32(mu));
     const muProductNext = f32(f32(state.muProduct * f32(mu)) * f32(muNext));
     const { expAvg: m, expAvgSq: v } = state;
-    m.assign(m.mul(beta1).add(g.mul(1 - beta1)));
-    v.assign(v.mul(beta2).add(g.mul(1 - beta2).mul(g)));
     const denom = v.div(biasCorrection2).sqrt().add(eps);
     const p1 = p.add(g.mul((-lr * (1 - mu)) / (1 - state.muProduct)).div(denom));
     p.assign(p1.add(m.mul((-lr * muNext) / (1 - muProductNext)).div(denom)));

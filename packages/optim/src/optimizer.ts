@@ -49,6 +49,13 @@ export interface OptimizerStateDict {
 /** A closure re-evaluates the loss and calls `backward()` (L-BFGS needs one; others accept one). */
 export type Closure = () => Tensor | number;
 
+/** Per-parameter state of the Adam family (see `updateMoments`). */
+export interface MomentState {
+  step: number;
+  expAvg: Variable;
+  expAvgSq?: Variable;
+}
+
 /**
  * The base of every optimizer: parameter groups, per-parameter state, `zeroGrad`, state dicts.
  *
@@ -166,6 +173,30 @@ export abstract class Optimizer<O extends BaseOptions = BaseOptions> {
   /** A Variable holding a copy of `t` (state tensors are Variables: scopes never free them). */
   protected stateVar(t: Tensor): Variable {
     return new Variable(t);
+  }
+
+  /**
+   * The exponential moving averages that Adam and its relatives keep, created on the first step:
+   * m ← β₁m + (1−β₁)g, and v ← β₂v + (1−β₂)g² unless `second` is false (Adamax keeps an infinity
+   * norm instead). Advances and returns `state.step`.
+   */
+  protected updateMoments(
+    state: MomentState,
+    p: Tensor,
+    g: Tensor,
+    betas: readonly [number, number],
+    second = true,
+  ): number {
+    const [beta1, beta2] = betas;
+    if (!state.expAvg) {
+      state.step = 0;
+      state.expAvg = this.stateVar(zerosLike(p));
+      if (second) state.expAvgSq = this.stateVar(zerosLike(p));
+    }
+    state.step += 1;
+    state.expAvg.assign(state.expAvg.mul(beta1).add(g.mul(1 - beta1)));
+    if (second) state.expAvgSq!.assign(state.expAvgSq!.mul(beta2).add(g.mul(1 - beta2).mul(g)));
+    return state.step;
   }
 
   /** The state and the groups' options, in torch's layout (tensors are the live state). */

@@ -1,9 +1,10 @@
-import { type Tensor, type Variable, zerosLike } from '@myelin/core';
+import type { Tensor, Variable } from '@myelin/core';
 import {
   type BaseOptions,
   checkBetas,
   checkNonNegative,
   directedGrad,
+  type MomentState,
   Optimizer,
   type ParamGroup,
   type ParamState,
@@ -19,9 +20,7 @@ export interface RAdamOptions extends BaseOptions {
   weightDecay: number;
 }
 
-interface RAdamState {
-  step: number;
-  expAvg: Variable;
+interface RAdamState extends MomentState {
   expAvgSq: Variable;
 }
 
@@ -59,17 +58,9 @@ export class RAdam extends Optimizer<RAdamOptions> {
   protected update(p: Variable, grad: Tensor, st: ParamState, group: ParamGroup<RAdamOptions>): void {
     const state = st as unknown as RAdamState;
     const [beta1, beta2] = group.betas;
-    if (!state.expAvg) {
-      state.step = 0;
-      state.expAvg = this.stateVar(zerosLike(p));
-      state.expAvgSq = this.stateVar(zerosLike(p));
-    }
-    state.step += 1;
-    const t = state.step;
     const g = directedGrad(grad, p, group.weightDecay, false);
+    const t = this.updateMoments(state, p, g, group.betas);
     const { expAvg: m, expAvgSq: v } = state;
-    m.assign(m.mul(beta1).add(g.mul(1 - beta1)));
-    v.assign(v.mul(beta2).add(g.mul(1 - beta2).mul(g)));
     const bc1 = 1 - beta1 ** t;
     const bc2 = 1 - beta2 ** t;
     const mHat = m.div(bc1);
