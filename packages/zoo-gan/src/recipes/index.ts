@@ -6,7 +6,7 @@ import { Adam, RMSprop } from '@myelin/optim';
 import { defineRecipe, type OptionValues, type RecipeRegistry } from '@myelin/train';
 import type { RecipeData } from '@myelin/zoo-cnn';
 import { DcganDiscriminator, DcganGenerator, MlpDiscriminator, MlpGenerator } from '../models.js';
-import { commonOptions, runGan } from './run.js';
+import { commonOptions, type GanSpec, runGan } from './run.js';
 
 export { commonOptions, type GanRunOptions, type GanSpec, JUDGE_SEED, lineChart, runGan } from './run.js';
 
@@ -28,10 +28,24 @@ const widthOption = {
   help: "DCGAN width: feature maps of G's last hidden layer and D's first (PyTorch's ngf/ndf)",
 } as const;
 
+type Params = ReturnType<MlpGenerator['parameters']>;
 const adam =
   (lr: number, beta1: number, beta2 = 0.999) =>
-  (ps: ReturnType<MlpGenerator['parameters']>) =>
+  (ps: Params) =>
     new Adam(ps, { lr, betas: [beta1, beta2] });
+
+/** One optimizer of the same kind for each network. */
+const both =
+  (make: (ps: Params) => Adam | RMSprop): GanSpec['optimize'] =>
+  (g, d) => ({ generator: make(g.parameters()), discriminator: make(d.parameters()) });
+
+/** The DCGAN pair at a width (conditional with `numClasses`); D seeded one after G. */
+const dcganPair =
+  (width: number, extra: { numClasses?: number; batchNorm?: boolean } = {}): GanSpec['build'] =>
+  (seed) => ({
+    generator: new DcganGenerator({ width, numClasses: extra.numClasses, seed }),
+    discriminator: new DcganDiscriminator({ width, ...extra, seed: seed + 1 }),
+  });
 
 const ganOptions = [
   epochsOption(2),
@@ -66,10 +80,7 @@ export const ganMnist = defineRecipe({
           generator: new MlpGenerator({ seed }),
           discriminator: new MlpDiscriminator({ seed: seed + 1 }),
         }),
-        optimize: (g, d) => ({
-          generator: adam(o.lr, 0.5)(g.parameters()),
-          discriminator: adam(o.lr, 0.5)(d.parameters()),
-        }),
+        optimize: both(adam(o.lr, 0.5)),
       },
       o,
     ),
@@ -98,14 +109,8 @@ export const dcganMnist = defineRecipe({
         objective: 'non-saturating',
         epochs: o.epochs,
         criticSteps: 1,
-        build: (seed) => ({
-          generator: new DcganGenerator({ width: o.width, seed }),
-          discriminator: new DcganDiscriminator({ width: o.width, seed: seed + 1 }),
-        }),
-        optimize: (g, d) => ({
-          generator: adam(o.lr, 0.5)(g.parameters()),
-          discriminator: adam(o.lr, 0.5)(d.parameters()),
-        }),
+        build: dcganPair(o.width),
+        optimize: both(adam(o.lr, 0.5)),
       },
       o,
     ),
@@ -128,14 +133,8 @@ export const cganMnist = defineRecipe({
         objective: 'non-saturating',
         epochs: o.epochs,
         criticSteps: 1,
-        build: (seed) => ({
-          generator: new DcganGenerator({ width: o.width, numClasses: 10, seed }),
-          discriminator: new DcganDiscriminator({ width: o.width, numClasses: 10, seed: seed + 1 }),
-        }),
-        optimize: (g, d) => ({
-          generator: adam(o.lr, 0.5)(g.parameters()),
-          discriminator: adam(o.lr, 0.5)(d.parameters()),
-        }),
+        build: dcganPair(o.width, { numClasses: 10 }),
+        optimize: both(adam(o.lr, 0.5)),
       },
       o,
     ),
@@ -173,14 +172,8 @@ export const wganMnist = defineRecipe({
         epochs: o.epochs,
         criticSteps: o.criticSteps,
         clip: o.clip,
-        build: (seed) => ({
-          generator: new DcganGenerator({ width: o.width, seed }),
-          discriminator: new DcganDiscriminator({ width: o.width, seed: seed + 1 }),
-        }),
-        optimize: (g, d) => ({
-          generator: new RMSprop(g.parameters(), { lr: o.lr }),
-          discriminator: new RMSprop(d.parameters(), { lr: o.lr }),
-        }),
+        build: dcganPair(o.width),
+        optimize: both((ps) => new RMSprop(ps, { lr: o.lr })),
       },
       o,
     ),
@@ -212,14 +205,8 @@ export const wganGpMnist = defineRecipe({
         epochs: o.epochs,
         criticSteps: o.criticSteps,
         penaltyWeight: o.penalty,
-        build: (seed) => ({
-          generator: new DcganGenerator({ width: o.width, seed }),
-          discriminator: new DcganDiscriminator({ width: o.width, batchNorm: false, seed: seed + 1 }),
-        }),
-        optimize: (g, d) => ({
-          generator: adam(o.lr, 0.5, 0.9)(g.parameters()),
-          discriminator: adam(o.lr, 0.5, 0.9)(d.parameters()),
-        }),
+        build: dcganPair(o.width, { batchNorm: false }),
+        optimize: both(adam(o.lr, 0.5, 0.9)),
       },
       o,
     ),
