@@ -14,6 +14,9 @@
  * Multi-layer stacks name their parameters `weight_ih_l{k}`, `weight_hh_l{k}`, `bias_ih_l{k}`,
  * `bias_hh_l{k}` (+ `_reverse` for the backward direction, `weight_hr_l{k}` for LSTM projections),
  * cells `weight_ih`, `weight_hh`, `bias_ih`, `bias_hh` — so PyTorch state dicts load as they are.
+ *
+ * RNN, LSTM and GRU also take a PackedSequence (packed-sequence.ts) and return one: ragged batches
+ * run without touching the padding, and the final states are each sequence's true last step.
  */
 import {
   concat,
@@ -26,12 +29,16 @@ import {
   type Parameter,
   relu,
   type Seed,
+  scope,
+  split,
   stack,
   type Tensor,
   tanh,
+  tensor,
   unbind,
   zeros,
 } from '@myelin/core';
+import { isPackedSequence, type PackedSequence, packedSequence } from './packed-sequence.js';
 import { generatorFrom, param, positiveInt, uniformTensor } from './util.js';
 
 type Mode = 'RNN_TANH' | 'RNN_RELU' | 'LSTM' | 'GRU';
@@ -247,6 +254,90 @@ abstract class RNNBase extends Module {
     } else if (this.batchFirst) output = output.transpose(0, 1);
     return [output, hOut, cOut];
   }
+
+  /**
+   * Run the stack over a PackedSequence: per step only the `batchSizes[t]` sequences still running
+   * take part (the batch is sorted longest first, so they are the leading rows), the others keep
+   * their state, so each final state is taken at its sequence's true last step (the backward
+   * direction starts each sequence at its own last step). Initial and final states are in the
+   * original batch order, as PyTorch's.
+   */
+  protected runPacked(
+    x: PackedSequence,
+    h0: Tensor | null,
+    c0: Tensor | null,
+  ): [PackedSequence, Tensor, Tensor | null] {
+    const op = this.constructor.name;
+    const mode = this.#mode;
+    const data = x.data.cast('float32');
+    if (data.rank !== 2 || data.shape[1] !== this.inputSize)
+      throw new RangeError(
+        `${op}: packed data must be [Σ lengths, ${this.inputSize}], got ${fmtShape(x.data.shape)}`,
+      );
+    const bs = Array.from(x.batchSizes);
+    const T = bs.length;
+    const N = T ? bs[0]! : 0;
+    const dirs = this.bidirectional ? 2 : 1;
+    const H = this.hiddenSize;
+    const out = this.projSize || H;
+    const perm = x.sortedIndices ? tensor(Array.from(x.sortedIndices), { dtype: 'int32' }) : null;
+    const states = (s: Tensor | null, size: number, what: string): Tensor[] => {
+      const want = [this.numLayers * dirs, N, size];
+      if (!s) return [];
+      if (s.rank !== 3 || s.shape.some((d, i) => d !== want[i]))
+        throw new RangeError(`${op}: ${what} must be ${fmtShape(want)}, got ${fmtShape(s.shape)}`);
+      // To the sorted order the packed data is in.
+      return unbind(perm ? s.cast('float32').indexSelect(1, perm) : s.cast('float32'), 0);
+    };
+    const hs0 = states(h0, out, 'h0');
+    const cs0 = mode === 'LSTM' ? states(c0, H, 'c0') : [];
+    /** The first n rows of s, and s with its first n rows replaced by r. */
+    const head = (s: Tensor, n: number) => (n === s.shape[0] ? s : s.slice([0, n]));
+    const merge = (s: Tensor, r: Tensor, n: number) =>
+      n === s.shape[0] ? r : concat([r, s.slice([n, s.shape[0]!])], 0);
+
+    let input = data;
+    const hn: Tensor[] = [];
+    const cn: Tensor[] = [];
+    for (let layer = 0; layer < this.numLayers; layer++) {
+      const outs: Tensor[] = [];
+      for (let dir = 0; dir < dirs; dir++) {
+        const sfx = `_l${layer}${dir ? '_reverse' : ''}`;
+        const k = layer * dirs + dir;
+        const wHh = this.getParameter(`weight_hh${sfx}`);
+        const bHh = this.maybe(`bias_hh${sfx}`);
+        const wHr = this.maybe(`weight_hr${sfx}`);
+        const gx = affine(
+          input,
+          this.getParameter(`weight_ih${sfx}`),
+          inputBias(mode, this.maybe(`bias_ih${sfx}`), bHh),
+        );
+        const gxs = T ? split(gx, bs, 0) : [];
+        let h = hs0[k] ?? zeros([N, out]);
+        let c: Tensor | null = mode === 'LSTM' ? (cs0[k] ?? zeros([N, H])) : null;
+        const ys: Tensor[] = new Array(T);
+        for (let s = 0; s < T; s++) {
+          const t = dir === 0 ? s : T - 1 - s;
+          const n = bs[t]!;
+          const [h2, c2] = step(mode, gxs[t]!, head(h, n), c ? head(c, n) : null, wHh, bHh, wHr);
+          ys[t] = h2;
+          h = merge(h, h2, n);
+          if (c && c2) c = merge(c, c2, n);
+        }
+        outs.push(T ? concat(ys, 0) : zeros([0, out]));
+        hn.push(h);
+        if (c) cn.push(c);
+      }
+      input = dirs === 2 ? concat(outs, 1) : outs[0]!;
+      if (this.dropout > 0 && this.training && layer < this.numLayers - 1)
+        input = dropout(input, this.dropout, { training: true, seed: this.#gen });
+    }
+    const unperm = x.unsortedIndices ? tensor(Array.from(x.unsortedIndices), { dtype: 'int32' }) : null;
+    const back = (s: Tensor) => (unperm ? s.indexSelect(1, unperm) : s);
+    const hOut = back(stack(hn, 0));
+    const cOut = cn.length ? back(stack(cn, 0)) : null;
+    return [packedSequence(input, x.batchSizes, x.sortedIndices, x.unsortedIndices), hOut, cOut];
+  }
 }
 
 /**
@@ -268,8 +359,20 @@ export class RNN extends RNNBase {
     super(nl === 'tanh' ? 'RNN_TANH' : 'RNN_RELU', inputSize, hiddenSize, options);
   }
 
+  /** Padded input (a PackedSequence given here at run time goes to {@link forwardPacked}). */
   forward(x: Tensor, h0?: Tensor | null): [Tensor, Tensor] {
+    if (isPackedSequence(x)) return this.forwardPacked(x, h0) as unknown as [Tensor, Tensor];
     const [out, h] = this.run(x, h0 ?? null, null);
+    return [out, h];
+  }
+
+  /**
+   * A packed batch (PyTorch's forward with a PackedSequence): returns the packed outputs and the
+   * final states [layers·dirs, batch, hidden], each taken at its sequence's last step, in the
+   * original batch order.
+   */
+  forwardPacked(x: PackedSequence, h0?: Tensor | null): [PackedSequence, Tensor] {
+    const [out, h] = this.runPacked(x, h0 ?? null, null);
     return [out, h];
   }
 }
@@ -283,13 +386,57 @@ export class RNN extends RNNBase {
  * const [out, [hn, cn]] = lstm.forward(x);   // x [batch, seq, 8] → out [batch, seq, 32]
  */
 export class LSTM extends RNNBase {
-  constructor(inputSize: number, hiddenSize: number, options: RNNOptions & { projSize?: number } = {}) {
+  constructor(
+    inputSize: number,
+    hiddenSize: number,
+    options: RNNOptions & {
+      projSize?: number;
+      /**
+       * Start every layer's forget-gate bias at this value instead of PyTorch's U(±1/√hidden)
+       * (Jozefowicz et al., 2015, recommend 1: remember by default early in training). The
+       * effective forget bias b_ih + b_hh is set: b_ih's forget slice to forgetBias, b_hh's to 0.
+       * Default: off (PyTorch's initialisation, which has no such option). Needs bias.
+       */
+      forgetBias?: number;
+    } = {},
+  ) {
     super('LSTM', inputSize, hiddenSize, options);
+    if (options.forgetBias !== undefined) {
+      const fb = options.forgetBias;
+      if (!Number.isFinite(fb)) throw new RangeError(`LSTM: forgetBias must be a finite number, got ${fb}`);
+      if (!this.bias) throw new RangeError('LSTM: forgetBias needs bias: true (the layer has no biases)');
+      setForgetBias(this, hiddenSize, fb);
+    }
   }
 
+  /** Padded input (a PackedSequence given here at run time goes to {@link forwardPacked}). */
   forward(x: Tensor, state?: readonly [Tensor, Tensor] | null): [Tensor, [Tensor, Tensor]] {
+    if (isPackedSequence(x)) return this.forwardPacked(x, state) as unknown as [Tensor, [Tensor, Tensor]];
     const [out, h, c] = this.run(x, state?.[0] ?? null, state?.[1] ?? null);
     return [out, [h, c!]];
+  }
+
+  /**
+   * A packed batch (PyTorch's forward with a PackedSequence): returns the packed outputs and the
+   * final [h, c], each taken at its sequence's last step, in the original batch order.
+   */
+  forwardPacked(
+    x: PackedSequence,
+    state?: readonly [Tensor, Tensor] | null,
+  ): [PackedSequence, [Tensor, Tensor]] {
+    const [out, h, c] = this.runPacked(x, state?.[0] ?? null, state?.[1] ?? null);
+    return [out, [h, c!]];
+  }
+}
+
+/** Set the forget slice [H, 2H) of every bias_ih (to fb) and bias_hh (to 0) of an LSTM stack. */
+function setForgetBias(m: Module, H: number, fb: number): void {
+  for (const [name, p] of m.namedParameters()) {
+    const isIh = name.startsWith('bias_ih');
+    if (!isIh && !name.startsWith('bias_hh')) continue;
+    const v = Float32Array.from(p.dataSync() as Float32Array);
+    v.fill(isIh ? fb : 0, H, 2 * H);
+    scope(() => p.assign(tensor(v, { shape: p.shape })));
   }
 }
 
@@ -299,8 +446,20 @@ export class GRU extends RNNBase {
     super('GRU', inputSize, hiddenSize, options);
   }
 
+  /** Padded input (a PackedSequence given here at run time goes to {@link forwardPacked}). */
   forward(x: Tensor, h0?: Tensor | null): [Tensor, Tensor] {
+    if (isPackedSequence(x)) return this.forwardPacked(x, h0) as unknown as [Tensor, Tensor];
     const [out, h] = this.run(x, h0 ?? null, null);
+    return [out, h];
+  }
+
+  /**
+   * A packed batch (PyTorch's forward with a PackedSequence): returns the packed outputs and the
+   * final states [layers·dirs, batch, hidden], each taken at its sequence's last step, in the
+   * original batch order.
+   */
+  forwardPacked(x: PackedSequence, h0?: Tensor | null): [PackedSequence, Tensor] {
+    const [out, h] = this.runPacked(x, h0 ?? null, null);
     return [out, h];
   }
 }
