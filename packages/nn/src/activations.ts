@@ -88,6 +88,9 @@ export class CELU extends Module {
 export class GELU extends Module {
   constructor(readonly options: { approximate?: 'none' | 'tanh' } = {}) {
     super();
+    const a = options.approximate;
+    if (a !== undefined && a !== 'none' && a !== 'tanh')
+      throw new RangeError(`GELU: approximate must be 'none' or 'tanh', got ${String(a)}`);
   }
   forward(x: Tensor): Tensor {
     return gelu(x, this.options);
@@ -166,6 +169,10 @@ export class Hardtanh extends Module {
     readonly maxVal = 1,
   ) {
     super();
+    if (!(maxVal > minVal))
+      throw new RangeError(
+        `Hardtanh: maxVal must be greater than minVal, got minVal ${minVal}, maxVal ${maxVal}`,
+      );
   }
   forward(x: Tensor): Tensor {
     return hardTanh(x, this.minVal, this.maxVal);
@@ -179,30 +186,50 @@ export class LogSigmoid extends Module {
   }
 }
 
-/** Softmax along `dim` (default −1). */
+/**
+ * The dim of Softmax/LogSoftmax/Softmin is required. PyTorch 1.13 accepts `dim=None` and then
+ * picks one by a deprecated legacy rule (dim 0 for 0-, 1- and 3-D input, else 1, with a warning):
+ * for a batch of sequences [N, L, C] that normalises over the batch. Myelin refuses instead.
+ */
+function requiredDim(layer: string, dim: unknown): number {
+  if (typeof dim !== 'number' || !Number.isInteger(dim))
+    throw new TypeError(
+      `${layer}: dim is required (an integer; -1 for the last axis), got ${String(dim)}. PyTorch 1.13's implicit ` +
+        'choice (dim 0 for 0-, 1- and 3-D input, else 1) is deprecated there and not copied here',
+    );
+  return dim;
+}
+
+/** Softmax along `dim` (required: see the note on PyTorch's implicit dim above). */
 export class Softmax extends Module {
-  constructor(readonly dim = -1) {
+  readonly dim: number;
+  constructor(dim: number) {
     super();
+    this.dim = requiredDim('Softmax', dim);
   }
   forward(x: Tensor): Tensor {
     return softmax(x, this.dim);
   }
 }
 
-/** Log-softmax along `dim` (default −1). */
+/** Log-softmax along `dim` (required). */
 export class LogSoftmax extends Module {
-  constructor(readonly dim = -1) {
+  readonly dim: number;
+  constructor(dim: number) {
     super();
+    this.dim = requiredDim('LogSoftmax', dim);
   }
   forward(x: Tensor): Tensor {
     return logSoftmax(x, this.dim);
   }
 }
 
-/** softmax(−x) along `dim` (default −1). */
+/** softmax(−x) along `dim` (required). */
 export class Softmin extends Module {
-  constructor(readonly dim = -1) {
+  readonly dim: number;
+  constructor(dim: number) {
     super();
+    this.dim = requiredDim('Softmin', dim);
   }
   forward(x: Tensor): Tensor {
     return softmax(x.neg(), this.dim);

@@ -37,8 +37,12 @@ export class Dropout extends Module {
 }
 
 /**
- * Zero whole channels (torch.nn.Dropout2d): each (sample, channel) plane of x [N, C, H, W]
- * (or [C, H, W]) is dropped with probability `p`, the rest scaled by 1/(1−p).
+ * Zero whole channels (torch.nn.Dropout2d): each (sample, channel) plane of x [N, C, H, W] is
+ * dropped with probability `p`, the rest scaled by 1/(1−p).
+ *
+ * A 3-D input is refused: PyTorch 1.13 warns and treats it as [N, C, L] (channel-wise 1-D dropout),
+ * and says a later release will read it as an unbatched [C, H, W]; use Dropout1d for the first
+ * and `x.unsqueeze(0)` for the second.
  */
 export class Dropout2d extends Module {
   readonly #gen: Generator | undefined;
@@ -52,8 +56,12 @@ export class Dropout2d extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    if (x.rank !== 3 && x.rank !== 4)
-      throw new RangeError(`Dropout2d: input must be [N, C, H, W] or [C, H, W], got ${fmtShape(x.shape)}`);
+    if (x.rank === 3)
+      throw new RangeError(
+        `Dropout2d: a 3-D input ${fmtShape(x.shape)} is ambiguous (PyTorch 1.13 treats it as [N, C, L], later ` +
+          'releases as [C, H, W]); expected [N, C, H, W]: use Dropout1d for [N, C, L] or unsqueeze(0) an unbatched [C, H, W]',
+      );
+    if (x.rank !== 4) throw new RangeError(`Dropout2d: input must be [N, C, H, W], got ${fmtShape(x.shape)}`);
     if (!this.training || this.p === 0) return x;
     if (this.p === 1) return x.mul(0);
     const maskShape = x.shape.map((d, i) => (i < x.rank - 2 ? d : 1));

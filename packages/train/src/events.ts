@@ -1,6 +1,20 @@
+/** How fit treats gradients, as recorded on its fitStart event. */
+export interface GradientSettings {
+  /** Batches per optimizer step. */
+  accumulateGradients: number;
+  clipGradNorm: { maxNorm: number; normType: number } | null;
+  clipGradValue: number | null;
+}
+
 /** Everything `fit()` says while it trains, as one discriminated union. */
 export type TrainEvent =
-  | { type: 'fitStart'; epochs: number; batchesPerEpoch: number | null }
+  | {
+      type: 'fitStart';
+      epochs: number;
+      batchesPerEpoch: number | null;
+      /** How fit treats gradients (accumulation, clipping); absent from sources other than fit. */
+      gradients?: GradientSettings;
+    }
   | { type: 'epochStart'; epoch: number }
   | {
       type: 'batchEnd';
@@ -16,6 +30,12 @@ export type TrainEvent =
       samples: number;
       /** Running throughput over the epoch so far. */
       samplesPerSec: number;
+      /** (fit) Did the optimizer step after this batch (the end of an accumulation group)? */
+      optimizerStep?: boolean;
+      /** (fit) Batches summed into the current group's gradients, this one included. */
+      accumulated?: number;
+      /** (fit, with clipGradNorm, on steps) The total gradient norm before clipping. */
+      gradNorm?: number;
     }
   | {
       type: 'epochEnd';

@@ -1,6 +1,19 @@
-import { isTensor, type Module, noGrad, scope, type Tensor } from '@myelin/core';
+import {
+  clip,
+  div,
+  isTensor,
+  keep,
+  type Module,
+  max,
+  noGrad,
+  norm,
+  scope,
+  stack,
+  type Tensor,
+  tensor,
+} from '@myelin/core';
 import { Observable } from 'rxjs';
-import type { TrainEvent } from './events.js';
+import type { EventOf, GradientSettings, TrainEvent } from './events.js';
 import { hostValues, type Metric } from './metrics.js';
 import { checkPair, tensorBatches } from './tensor-batches.js';
 
@@ -65,6 +78,108 @@ export interface FitOptions<M extends Module> {
   batchMetrics?: boolean;
   /** Dispose each batch after use (default: yes unless the source is an array; see `Batch`). */
   disposeBatches?: boolean;
+  /**
+   * Before each optimizer step, scale the model's gradients together so that their joint norm is
+   * at most `maxNorm` (torch.nn.utils.clip_grad_norm_ of PyTorch 1.13: every gradient times
+   * min(1, maxNorm / (total + 1e-6))). A number is the max norm of order 2. The total norm before
+   * clipping is reported as `gradNorm` on the step's batchEnd event.
+   */
+  clipGradNorm?: number | { maxNorm: number; normType?: number | 'inf' };
+  /**
+   * Before each optimizer step, clamp every gradient entry to [−clipGradValue, clipGradValue]
+   * (torch.nn.utils.clip_grad_value_). With `clipGradNorm` too, values are clamped first.
+   */
+  clipGradValue?: number;
+  /**
+   * Step the optimizer once every this many batches (default 1), on the gradients of the group:
+   * each batch's gradient weighted by its share of the group's samples — 1/k for equal batches —
+   * so that with a mean-reduced loss k batches of B give the update of one batch of k·B. The
+   * last group of an epoch steps too, on the batches it has (groups do not span epochs).
+   */
+  accumulateGradients?: number;
+  /**
+   * Run after every optimizer step, outside autograd: constraints such as `@myelin/nn`'s
+   * `maxNormConstraint(3)`.
+   */
+  afterStep?: ((model: M) => void) | readonly ((model: M) => void)[];
+}
+
+/** fit's fitStart event: TrainEvent's, plus the gradient settings of the run. */
+export type FitStartEvent = EventOf<'fitStart'> & { gradients: GradientSettings };
+
+/** fit's batchEnd event: TrainEvent's, plus what happened to the gradients after this batch. */
+export type FitBatchEndEvent = EventOf<'batchEnd'> & {
+  /** Did the optimizer step after this batch (the end of an accumulation group)? */
+  optimizerStep: boolean;
+  /** Batches summed into the gradients of the current group, this one included. */
+  accumulated: number;
+  /** With `clipGradNorm`, on steps: the total gradient norm before clipping. */
+  gradNorm?: number;
+};
+
+function gradientSettings(o: FitOptions<Module>): GradientSettings {
+  const k = o.accumulateGradients ?? 1;
+  if (!(Number.isInteger(k) && k >= 1))
+    throw new RangeError(`fit: accumulateGradients must be an integer ≥ 1, got ${k}`);
+  let clipNorm: GradientSettings['clipGradNorm'] = null;
+  if (o.clipGradNorm !== undefined) {
+    const c = typeof o.clipGradNorm === 'number' ? { maxNorm: o.clipGradNorm } : o.clipGradNorm;
+    const normType = c.normType === undefined ? 2 : c.normType === 'inf' ? Infinity : c.normType;
+    if (!(c.maxNorm >= 0)) throw new RangeError(`fit: clipGradNorm's maxNorm must be ≥ 0, got ${c.maxNorm}`);
+    if (!(normType > 0))
+      throw new RangeError(`fit: clipGradNorm's normType must be > 0 or 'inf', got ${String(c.normType)}`);
+    clipNorm = { maxNorm: c.maxNorm, normType };
+  }
+  const v = o.clipGradValue;
+  if (v !== undefined && !(v >= 0)) throw new RangeError(`fit: clipGradValue must be ≥ 0, got ${v}`);
+  return { accumulateGradients: k, clipGradNorm: clipNorm, clipGradValue: v ?? null };
+}
+
+/** Replace each parameter's gradient by f(gradient). */
+function mapGrads(params: readonly Tensor[], f: (g: Tensor) => Tensor): void {
+  for (const p of params) {
+    const old = p.grad;
+    if (!old) continue;
+    p.grad = keep(f(old));
+    old.dispose();
+  }
+}
+
+/** The joint normType-norm of the gradients (a 0-d tensor), as clip_grad_norm_ computes it. */
+function totalGradNorm(params: readonly Tensor[], normType: number): Tensor {
+  const grads = params.map((p) => p.grad).filter((g): g is Tensor => g !== null);
+  if (grads.length === 0) return tensor(0);
+  const norms = grads.map((g) => (normType === Infinity ? g.abs().max() : norm(g, normType)));
+  if (normType === Infinity) return norms.length === 1 ? norms[0]! : max(stack(norms));
+  return norm(stack(norms), normType);
+}
+
+/**
+ * Pairs each item of `src` with whether it is the last one, by reading one item ahead. Items read
+ * ahead but never handed out (the consumer stopped early) go to `drop`.
+ */
+async function* withLast<T>(
+  src: Iterable<T> | AsyncIterable<T>,
+  drop: (item: T) => void,
+): AsyncGenerator<[T, boolean]> {
+  const it =
+    Symbol.asyncIterator in src
+      ? (src as AsyncIterable<T>)[Symbol.asyncIterator]()
+      : (src as Iterable<T>)[Symbol.iterator]();
+  let held: IteratorResult<T> | null = null; // read but not handed out yet
+  try {
+    let cur = await it.next();
+    held = cur;
+    while (!cur.done) {
+      const next = await it.next();
+      held = next; // `cur` is handed out at the yield; `next` waits
+      yield [cur.value, next.done === true];
+      cur = next;
+    }
+  } finally {
+    if (held && !held.done) drop(held.value);
+    await it.return?.();
+  }
 }
 
 const yieldToEventLoop = (): Promise<void> =>
@@ -213,6 +328,37 @@ export function fit<M extends Module>(model: M, given: FitOptions<M>): Observabl
   const valMetrics = options.validationMetrics ?? metrics;
   const yieldEvery = Math.max(1, options.yieldEvery ?? 1);
   const batchMetrics = options.batchMetrics ?? true;
+  const gradients = gradientSettings(options as FitOptions<Module>);
+  const k = gradients.accumulateGradients;
+  const afterStep =
+    options.afterStep === undefined
+      ? []
+      : typeof options.afterStep === 'function'
+        ? [options.afterStep]
+        : [...options.afterStep];
+
+  /** After the group's backward passes: average, clip, step, constrain. Returns the pre-clip norm. */
+  const step = (groupSamples: number): Tensor | null => {
+    const params = model.parameters();
+    let total: Tensor | null = null;
+    noGrad(() => {
+      // Each batch's loss was scaled by its sample count: divide by the group's to get the mean.
+      if (k > 1) mapGrads(params, (g) => g.div(groupSamples));
+      if (gradients.clipGradValue !== null) {
+        const v = gradients.clipGradValue;
+        mapGrads(params, (g) => clip(g, -v, v));
+      }
+      const c = gradients.clipGradNorm;
+      if (c) {
+        total = totalGradNorm(params, c.normType);
+        const coef = clip(div(c.maxNorm, total.add(1e-6)), -Infinity, 1);
+        mapGrads(params, (g) => g.mul(coef));
+      }
+    });
+    options.optimizer.step();
+    for (const f of afterStep) noGrad(() => scope(() => f(model)));
+    return total;
+  };
 
   return new Observable<TrainEvent>((subscriber) => {
     // Unsubscribing aborts: training stops between batches, validation between its batches.
@@ -222,7 +368,8 @@ export function fit<M extends Module>(model: M, given: FitOptions<M>): Observabl
       const fitStart = performance.now();
       const firstSource = sourceFor(options.data, 0);
       const batchesPerEpoch = options.batchesPerEpoch ?? lengthOf(firstSource);
-      subscriber.next({ type: 'fitStart', epochs, batchesPerEpoch });
+      const start: FitStartEvent = { type: 'fitStart', epochs, batchesPerEpoch, gradients };
+      subscriber.next(start);
       for (let epoch = 0; epoch < epochs && !stopped(); epoch++) {
         model.train();
         subscriber.next({ type: 'epochStart', epoch });
@@ -233,7 +380,17 @@ export function fit<M extends Module>(model: M, given: FitOptions<M>): Observabl
         let batch = 0;
         const source = epoch === 0 ? firstSource : sourceFor(options.data, epoch);
         const own = ownsBatches(source, options.disposeBatches);
-        for await (const b of source as AsyncIterable<Batch>) {
+        // With accumulation, read one batch ahead so the epoch's last (partial) group steps too.
+        const items: AsyncIterable<[Batch, boolean]> | AsyncIterable<Batch> =
+          k > 1
+            ? withLast(source as AsyncIterable<Batch>, (b) => {
+                if (own) release(b);
+              })
+            : (source as AsyncIterable<Batch>);
+        let inGroup = 0;
+        let groupSamples = 0;
+        for await (const item of items) {
+          const [b, isLast] = k > 1 ? (item as [Batch, boolean]) : [item as Batch, false];
           if (stopped()) {
             if (own) release(b);
             break;
@@ -242,12 +399,16 @@ export function fit<M extends Module>(model: M, given: FitOptions<M>): Observabl
           let n: number;
           let loss: Tensor | null = null;
           let pred: Tensor | null = null;
+          let norm: Tensor | null = null;
+          let stepped = false;
+          let accumulated = 0;
+          let gradNorm: number | undefined;
           // The batch, the loss and the predictions are freed however the step ends.
           try {
             const [x, y] = unpack(b, `fit (epoch ${epoch}, batch ${batch})`);
             n = x.shape[0] ?? 1;
-            ({ loss, pred } = scope(() => {
-              options.optimizer.zeroGrad();
+            ({ loss, pred, norm } = scope(() => {
+              if (inGroup === 0) options.optimizer.zeroGrad();
               const pred = forward(model, x);
               const loss = options.loss(pred, y);
               if (loss.size !== 1) {
@@ -255,12 +416,23 @@ export function fit<M extends Module>(model: M, given: FitOptions<M>): Observabl
                   `fit: the loss must be a one-element tensor, got shape [${loss.shape.join(',')}]`,
                 );
               }
-              loss.backward();
-              options.optimizer.step();
-              return { loss, pred: batchMetrics && metrics.length ? pred : null };
+              if (k === 1) loss.backward();
+              else loss.mul(n).backward();
+              inGroup++;
+              groupSamples += n;
+              accumulated = inGroup;
+              let norm: Tensor | null = null;
+              if (inGroup === k || isLast || k === 1) {
+                norm = step(groupSamples);
+                stepped = true;
+                inGroup = 0;
+                groupSamples = 0;
+              }
+              return { loss, pred: batchMetrics && metrics.length ? pred : null, norm };
             }));
             // Asynchronous reads: the sync point for deferred backends, and no readSync needed.
             lossValue = (await loss.data())[0]!;
+            if (norm) gradNorm = (await norm.data())[0]!;
             if (pred) {
               const p = pred;
               const [pv, yv] = await Promise.all([p.data(), y.data()]);
@@ -269,6 +441,7 @@ export function fit<M extends Module>(model: M, given: FitOptions<M>): Observabl
           } finally {
             loss?.dispose();
             pred?.dispose();
+            norm?.dispose();
             if (own) release(b);
           }
           if (!Number.isFinite(lossValue)) {
@@ -277,7 +450,7 @@ export function fit<M extends Module>(model: M, given: FitOptions<M>): Observabl
           samples += n;
           lossSum += lossValue * n;
           const elapsed = (performance.now() - t0) / 1000;
-          subscriber.next({
+          const batchEnd: FitBatchEndEvent = {
             type: 'batchEnd',
             epoch,
             batch,
@@ -286,7 +459,11 @@ export function fit<M extends Module>(model: M, given: FitOptions<M>): Observabl
             metrics: metricValues(metrics),
             samples: n,
             samplesPerSec: elapsed > 0 ? samples / elapsed : 0,
-          });
+            optimizerStep: stepped,
+            accumulated,
+            ...(gradNorm === undefined ? {} : { gradNorm }),
+          };
+          subscriber.next(batchEnd);
           batch++;
           if (batch % yieldEvery === 0) await yieldToEventLoop();
         }
