@@ -1,7 +1,8 @@
 /**
  * docs/canon-coverage.md names Myelin exports for every building block of the textbooks; this
  * checks that each one exists in the built packages (tools/check-canon-coverage.mjs imports
- * core, nn, optim, data, train and the zoos from their dist), so the table cannot lie.
+ * core, nn, optim, data, train and the zoos from their dist — this package depends on all of them,
+ * so turbo builds them first), so the table cannot lie.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
