@@ -2,7 +2,9 @@ import { apply, defineGrad } from '../autograd.js';
 import { promoteTypes } from '../dtype.js';
 import { broadcastShapes, fmtShape, sizeOf } from '../shape.js';
 import type { Tensor } from '../tensor.js';
+import { tensor } from './creation.js';
 import { cast, mul } from './elementwise.js';
+import { indexSelect } from './indexing.js';
 import { sum } from './reduce.js';
 import { permute, reshape } from './shape.js';
 
@@ -86,102 +88,240 @@ export function outer(a: Tensor, b: Tensor): Tensor {
   return mul(reshape(a, [a.size, 1]), reshape(b, [1, b.size]));
 }
 
-/**
- * Einstein summation over one or two operands, e.g. `einsum('bij,bjk->bik', a, b)`. Without `->`
- * the output holds the labels that appear once, sorted. Each label appears at most once per
- * operand. Two-operand contractions run as one batched matmul.
- */
-export function einsum(equation: string, a: Tensor, b?: Tensor): Tensor {
-  const eq = equation.replace(/\s+/g, '');
-  const [lhs, rhsGiven] = eq.split('->') as [string, string | undefined];
-  const terms = lhs.split(',');
-  const operands = b ? [a, b] : [a];
-  if (terms.length !== operands.length) {
-    throw new RangeError(
-      `einsum: '${equation}' names ${terms.length} operands but ${operands.length} were given`,
-    );
-  }
-  terms.forEach((t, i) => {
-    if (!/^[a-zA-Z]*$/.test(t))
-      throw new RangeError(`einsum: '${equation}' has an invalid term '${t}' (letters only)`);
-    if (new Set(t).size !== t.length)
-      throw new RangeError(
-        `einsum: '${equation}' repeats a label in operand ${i} (diagonals are not supported)`,
-      );
-    if (t.length !== operands[i]!.rank) {
-      throw new RangeError(
-        `einsum: term '${t}' has ${t.length} labels but operand ${i} has shape ${fmtShape(operands[i]!.shape)}`,
-      );
-    }
-  });
-  const size = new Map<string, number>();
-  terms.forEach((t, i) => {
-    [...t].forEach((l, j) => {
-      const d = operands[i]!.shape[j]!;
-      const prev = size.get(l);
-      if (prev !== undefined && prev !== d && prev !== 1 && d !== 1) {
-        throw new RangeError(`einsum: label '${l}' has size ${prev} in one operand and ${d} in another`);
-      }
-      size.set(l, prev === undefined || prev === 1 ? d : prev);
-    });
-  });
-  const counts = new Map<string, number>();
-  for (const t of terms) for (const l of t) counts.set(l, (counts.get(l) ?? 0) + 1);
-  const rhs =
-    rhsGiven ??
-    [...counts.keys()]
-      .filter((l) => counts.get(l) === 1)
-      .sort()
-      .join('');
-  for (const l of rhs)
-    if (!size.has(l)) throw new RangeError(`einsum: output label '${l}' appears in no operand`);
+// ---------------------------------------------------------------------------------------------
+// einsum
+// ---------------------------------------------------------------------------------------------
 
-  // Sum away labels that appear only in one operand and not in the output.
-  const reduced = operands.map((x, i) => {
-    const t = terms[i]!;
-    const other = terms[1 - i] ?? '';
-    const drop = [...t]
-      .map((l, j) => (!rhs.includes(l) && !other.includes(l) ? j : -1))
-      .filter((j) => j >= 0);
-    return { x: drop.length ? sum(x, drop) : x, t: [...t].filter((_, j) => !drop.includes(j)).join('') };
-  });
-  if (!b) {
-    const { x, t } = reduced[0]!;
-    return permute(
-      x,
-      [...rhs].map((l) => t.indexOf(l)),
+/** One operand while einsum works on it: its tensor and one label per dim. */
+interface Labelled {
+  x: Tensor;
+  labels: string[];
+}
+
+/**
+ * Ellipsis dims get private labels, right-aligned across operands as broadcasting aligns them:
+ * the last ellipsis dim of every operand is '\u0100' + (n − 1), where n is the widest ellipsis.
+ */
+const ellipsisLabel = (i: number) => String.fromCharCode(0x100 + i);
+
+/** Split one term ('ij', 'b...j', '...') into the labels before and after its ellipsis, checked. */
+function termLabels(
+  equation: string,
+  term: string,
+  where: string,
+): { before: string[]; after: string[]; dots: boolean } {
+  const parts = term.split('...');
+  if (parts.length > 2)
+    throw new RangeError(`einsum: '${equation}': ${where} '${term}' has more than one ellipsis`);
+  for (const p of parts)
+    if (!/^[a-zA-Z]*$/.test(p))
+      throw new RangeError(
+        `einsum: '${equation}': ${where} '${term}' has an invalid character (letters a-z, A-Z and one '...' only)`,
+      );
+  return { before: [...parts[0]!], after: [...(parts[1] ?? '')], dots: parts.length === 2 };
+}
+
+/**
+ * Take the diagonal over every label repeated inside one operand ('ii->i', 'iij->j'); einsum has
+ * checked that the repeated dims have one size.
+ */
+function diagonalize(op: Labelled): Labelled {
+  let { x, labels } = op;
+  for (;;) {
+    const l = labels.find((v, i) => labels.indexOf(v) !== i);
+    if (l === undefined) return { x, labels };
+    const at = labels.flatMap((v, i) => (v === l ? [i] : []));
+    const n = x.shape[at[0]!]!;
+    const rest = labels.map((_, i) => i).filter((i) => !at.includes(i));
+    const moved = permute(x, [...rest, ...at]);
+    const lead = rest.map((i) => x.shape[i]!);
+    const flat = reshape(moved, [...lead, n ** at.length]);
+    // Element (i, i, …, i) of the merged dims sits at i·(1 + n + … + n^(k−1)).
+    let stride = 0;
+    for (let k = 0; k < at.length; k++) stride += n ** k;
+    const idx = tensor(
+      Array.from({ length: n }, (_, i) => i * stride),
+      { dtype: 'int32', shape: [n] },
     );
+    x = indexSelect(flat, -1, idx);
+    labels = [...rest.map((i) => labels[i]!), l];
   }
-  const [A, B] = reduced as [{ x: Tensor; t: string }, { x: Tensor; t: string }];
-  const batch = [...A.t].filter((l) => B.t.includes(l) && rhs.includes(l));
-  const contr = [...A.t].filter((l) => B.t.includes(l) && !rhs.includes(l));
-  const aFree = [...A.t].filter((l) => !B.t.includes(l));
-  const bFree = [...B.t].filter((l) => !A.t.includes(l));
-  const prodOf = (ls: string[]) => sizeOf(ls.map((l) => size.get(l)!));
-  const arrange = (op: { x: Tensor; t: string }, order: string[], shape: number[]) => {
-    const moved = permute(
-      op.x,
-      order.map((l) => op.t.indexOf(l)),
+}
+
+/** Sum away the dims whose label is in `drop`. */
+function sumLabels(op: Labelled, drop: (l: string) => boolean): Labelled {
+  const axes = op.labels.flatMap((l, i) => (drop(l) ? [i] : []));
+  if (!axes.length) return op;
+  return { x: sum(op.x, axes), labels: op.labels.filter((l) => !drop(l)) };
+}
+
+/**
+ * Contract two operands into one holding the labels in `keep`, as one batched matmul: shared kept
+ * labels are the batch, shared others are summed over, the rest are the rows and the columns.
+ */
+function contractPair(A: Labelled, B: Labelled, keep: (l: string) => boolean): Labelled {
+  const inB = (l: string) => B.labels.includes(l);
+  const inA = (l: string) => A.labels.includes(l);
+  const batch = A.labels.filter((l) => inB(l) && keep(l));
+  let contr = A.labels.filter((l) => inB(l) && !keep(l));
+  // A summed label of size 1 on one side and n on the other: sum the n side first (Σₖ a·bₖ = a·Σₖ bₖ).
+  const sizeIn = (op: Labelled, l: string) => op.x.shape[op.labels.indexOf(l)]!;
+  const lone = (op: Labelled, other: Labelled) =>
+    contr.filter((l) => sizeIn(other, l) === 1 && sizeIn(op, l) !== 1);
+  const aOnly = lone(A, B);
+  const bOnly = lone(B, A);
+  if (aOnly.length) A = sumLabels(A, (l) => aOnly.includes(l));
+  if (bOnly.length) B = sumLabels(B, (l) => bOnly.includes(l));
+  // The other side keeps a size-1 dim for that label: drop it too.
+  const ones = [...aOnly, ...bOnly];
+  if (ones.length) {
+    const squeezeOnes = (op: Labelled): Labelled => {
+      const axes = op.labels.flatMap((l, i) => (ones.includes(l) ? [i] : []));
+      if (!axes.length) return op;
+      const shape = op.x.shape.filter((_, i) => !axes.includes(i));
+      return { x: reshape(op.x, shape), labels: op.labels.filter((l) => !ones.includes(l)) };
+    };
+    A = squeezeOnes(A);
+    B = squeezeOnes(B);
+    contr = contr.filter((l) => !ones.includes(l));
+  }
+  const aFree = A.labels.filter((l) => !inB(l));
+  const bFree = B.labels.filter((l) => !inA(l));
+  const sizes = (op: Labelled, ls: string[]) => ls.map((l) => sizeIn(op, l));
+  const arrange = (op: Labelled, order: string[], shape: number[]) =>
+    reshape(
+      permute(
+        op.x,
+        order.map((l) => op.labels.indexOf(l)),
+      ),
+      shape,
     );
-    // Broadcast size-1 batch labels by reshaping to the full sizes only where sizes match.
-    return reshape(moved, shape);
-  };
-  const bs = batch.map((l) => size.get(l)!);
   const A3 = arrange(
     A,
     [...batch, ...aFree, ...contr],
-    [...batch.map((l) => A.x.shape[A.t.indexOf(l)]!), prodOf(aFree), prodOf(contr)],
+    [...sizes(A, batch), sizeOf(sizes(A, aFree)), sizeOf(sizes(A, contr))],
   );
   const B3 = arrange(
     B,
     [...batch, ...contr, ...bFree],
-    [...batch.map((l) => B.x.shape[B.t.indexOf(l)]!), prodOf(contr), prodOf(bFree)],
+    [...sizes(B, batch), sizeOf(sizes(B, contr)), sizeOf(sizes(B, bFree))],
   );
   const C = matmul(A3, B3);
-  const full = reshape(C, [...bs, ...aFree.map((l) => size.get(l)!), ...bFree.map((l) => size.get(l)!)]);
-  const order = [...batch, ...aFree, ...bFree];
+  const bs = batch.map((l) => Math.max(sizeIn(A, l), sizeIn(B, l)));
+  return {
+    x: reshape(C, [...bs, ...sizes(A, aFree), ...sizes(B, bFree)]),
+    labels: [...batch, ...aFree, ...bFree],
+  };
+}
+
+/**
+ * Einstein summation as torch.einsum (PyTorch 1.13), over any number of operands:
+ * `einsum('bij,bjk->bik', a, b)`, `einsum('ij,jk,kl->il', a, b, c)`. A label repeated inside one
+ * term takes the diagonal (`'ii->i'`, `'ii'` is the trace); `'...'` stands for broadcast dims
+ * (aligned from the right, as broadcasting aligns them); without `->` the output is the ellipsis
+ * dims followed by the labels that appear once, in alphabetical order (upper case first). Size-1
+ * dims broadcast against the same label's size elsewhere. Operands are contracted pairwise from
+ * left to right, each pair as one batched matmul, after summing every label that no later operand
+ * or the output needs; the gradient follows from those ops.
+ *
+ * ```ts
+ * einsum('ii', m);                 // trace
+ * einsum('...ij,...jk', a, b);     // batched matmul with broadcast batch dims
+ * ```
+ */
+export function einsum(equation: string, a: Tensor, b?: Tensor): Tensor;
+export function einsum(equation: string, ...operands: Tensor[]): Tensor;
+export function einsum(equation: string, ...given: (Tensor | undefined)[]): Tensor {
+  // The two-operand call form may pass an undefined second operand.
+  const operands = given.filter((t): t is Tensor => t !== undefined);
+  if (typeof equation !== 'string')
+    throw new TypeError(`einsum: the equation must be a string, got ${typeof equation}`);
+  const eq = equation.replace(/\s+/g, '');
+  const sides = eq.split('->');
+  if (sides.length > 2) throw new RangeError(`einsum: '${equation}' has more than one '->'`);
+  const [lhs, rhsGiven] = sides as [string, string | undefined];
+  const terms = lhs.split(',');
+  if (terms.length !== operands.length) {
+    throw new RangeError(
+      `einsum: '${equation}' names ${terms.length} operand${terms.length === 1 ? '' : 's'} but ${operands.length} ${operands.length === 1 ? 'was' : 'were'} given`,
+    );
+  }
+  const parsed = terms.map((t, i) => {
+    const p = termLabels(equation, t, `term ${i}`);
+    const rank = operands[i]!.rank;
+    const named = p.before.length + p.after.length;
+    if (p.dots ? rank < named : rank !== named) {
+      throw new RangeError(
+        `einsum: '${equation}': term '${t}' has ${named} label${named === 1 ? '' : 's'}${p.dots ? " and '...'" : ''} but operand ${i} has shape ${fmtShape(operands[i]!.shape)}`,
+      );
+    }
+    return { ...p, ell: rank - named };
+  });
+  const ellWidth = Math.max(0, ...parsed.map((p) => p.ell));
+  const ellAll = Array.from({ length: ellWidth }, (_, i) => ellipsisLabel(i));
+  let ops: Labelled[] = parsed.map((p, i) => ({
+    x: operands[i]!,
+    labels: [...p.before, ...ellAll.slice(ellWidth - p.ell), ...p.after],
+  }));
+
+  // Every label's size; size 1 broadcasts against any other.
+  const size = new Map<string, number>();
+  ops.forEach((op, i) => {
+    op.labels.forEach((l, j) => {
+      const d = op.x.shape[j]!;
+      const first = op.labels.indexOf(l);
+      if (first < j && op.x.shape[first] !== d)
+        throw new RangeError(
+          `einsum: '${equation}': label '${l}' is repeated in term '${terms[i]}' but its dims differ (${op.x.shape[first]} vs ${d} in shape ${fmtShape(op.x.shape)})`,
+        );
+      const prev = size.get(l);
+      if (prev !== undefined && prev !== d && prev !== 1 && d !== 1) {
+        const name = l.charCodeAt(0) >= 0x100 ? "'...'" : `label '${l}'`;
+        throw new RangeError(
+          `einsum: '${equation}': ${name} has size ${prev} in one operand but ${d} in term '${terms[i]}' (shape ${fmtShape(op.x.shape)})`,
+        );
+      }
+      if (prev === undefined || prev === 1) size.set(l, d);
+    });
+  });
+
+  let out: string[];
+  if (rhsGiven === undefined) {
+    const counts = new Map<string, number>();
+    for (const p of parsed)
+      for (const l of [...p.before, ...p.after]) counts.set(l, (counts.get(l) ?? 0) + 1);
+    out = [...ellAll, ...[...counts.keys()].filter((l) => counts.get(l) === 1).sort()];
+  } else {
+    const p = termLabels(equation, rhsGiven, 'output');
+    out = [...p.before, ...(p.dots ? ellAll : []), ...p.after];
+    const named = [...p.before, ...p.after];
+    named.forEach((l, i) => {
+      if (named.indexOf(l) !== i)
+        throw new RangeError(`einsum: '${equation}': output '${rhsGiven}' repeats label '${l}'`);
+      if (!size.has(l))
+        throw new RangeError(`einsum: '${equation}': output label '${l}' appears in no operand`);
+    });
+  }
+
+  ops = ops.map(diagonalize);
+  // Contract from the left; before each step, sum on each side what neither the other side, a
+  // later operand nor the output has.
+  const needed = (from: number) => {
+    const s = new Set(out);
+    for (let j = from; j < ops.length; j++) for (const l of ops[j]!.labels) s.add(l);
+    return s;
+  };
+  let acc = ops[0]!;
+  if (ops.length === 1) acc = sumLabels(acc, (l) => !out.includes(l));
+  for (let j = 1; j < ops.length; j++) {
+    const later = needed(j + 1);
+    const next = ops[j]!;
+    const a = sumLabels(acc, (l) => !later.has(l) && !next.labels.includes(l));
+    const b = sumLabels(next, (l) => !later.has(l) && !a.labels.includes(l));
+    acc = contractPair(a, b, (l) => later.has(l));
+  }
   return permute(
-    full,
-    [...rhs].map((l) => order.indexOf(l)),
+    acc.x,
+    out.map((l) => acc.labels.indexOf(l)),
   );
 }
