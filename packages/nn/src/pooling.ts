@@ -7,9 +7,12 @@ import {
   maxPool1d,
   maxPool2d,
   pad,
+  scope,
   type Tensor,
 } from '@myelin/core';
 import { padWithMode } from './conv.js';
+import { maxPoolNd } from './pool-windows.js';
+import type { MaxPoolResult } from './pooling-extra.js';
 import { pair, positiveInt, type Size2 } from './util.js';
 
 export interface PoolOptions<P> {
@@ -21,38 +24,76 @@ export interface PoolOptions<P> {
   ceilMode?: boolean;
 }
 
-/** Max over sliding windows of x [N, C, L] (torch.nn.MaxPool1d); padding never wins. */
-export class MaxPool1d extends Module {
+export interface MaxPoolOptions<P, R extends boolean = false> extends PoolOptions<P> {
+  /**
+   * Also return the int32 index of each maximum, flattened over the spatial dims of its plane (as
+   * PyTorch's `return_indices`, for MaxUnpool); forward then returns [values, indices].
+   */
+  returnIndices?: R;
+}
+
+/**
+ * Max over sliding windows of x [N, C, L] or [C, L] (torch.nn.MaxPool1d); padding never wins.
+ * With `returnIndices`, forward returns [values, indices] (positions along L).
+ */
+export class MaxPool1d<R extends boolean = false> extends Module {
+  readonly returnIndices: R;
   constructor(
     readonly kernelSize: number,
-    readonly options: PoolOptions<number> = {},
+    readonly options: MaxPoolOptions<number, R> = {},
   ) {
     super();
     positiveInt('MaxPool1d', kernelSize, 'kernelSize');
+    this.returnIndices = (options.returnIndices ?? false) as R;
   }
 
-  forward(x: Tensor): Tensor {
-    return maxPool1d(x, this.kernelSize, this.options);
+  forward(x: Tensor): MaxPoolResult<R> {
+    if (!this.returnIndices) return maxPool1d(x, this.kernelSize, this.options) as MaxPoolResult<R>;
+    const o = this.options;
+    const op = 'MaxPool1d';
+    const g = {
+      k: [this.kernelSize],
+      s: [positiveInt(op, o.stride ?? this.kernelSize, 'stride')],
+      p: [pair(op, o.padding ?? 0, 'padding')[0]],
+      d: [positiveInt(op, o.dilation ?? 1, 'dilation')],
+      ceil: o.ceilMode ?? false,
+    };
+    return scope(() => {
+      const r = maxPoolNd(op, x, 1, 'L', g, true);
+      return [r.values, r.indices!];
+    }) as MaxPoolResult<R>;
   }
 }
 
-/** Max over sliding windows of x [N, C, H, W] (torch.nn.MaxPool2d). */
-export class MaxPool2d extends Module {
+/**
+ * Max over sliding windows of x [N, C, H, W] or [C, H, W] (torch.nn.MaxPool2d). With
+ * `returnIndices`, forward returns [values, indices] (flat positions h·W + w within each plane).
+ */
+export class MaxPool2d<R extends boolean = false> extends Module {
+  readonly returnIndices: R;
   constructor(
     readonly kernelSize: Size2,
-    readonly options: PoolOptions<Size2> = {},
+    readonly options: MaxPoolOptions<Size2, R> = {},
   ) {
     super();
+    this.returnIndices = (options.returnIndices ?? false) as R;
   }
 
-  forward(x: Tensor): Tensor {
+  forward(x: Tensor): MaxPoolResult<R> {
     const o = this.options;
-    return maxPool2d(x, pair('MaxPool2d', this.kernelSize, 'kernelSize', 1), {
-      ...(o.stride !== undefined ? { stride: pair('MaxPool2d', o.stride, 'stride', 1) } : {}),
-      padding: pair('MaxPool2d', o.padding ?? 0, 'padding'),
-      dilation: pair('MaxPool2d', o.dilation ?? 1, 'dilation', 1),
-      ceilMode: o.ceilMode ?? false,
-    });
+    const op = 'MaxPool2d';
+    const k = pair(op, this.kernelSize, 'kernelSize', 1);
+    const stride = pair(op, o.stride ?? k, 'stride', 1);
+    const padding = pair(op, o.padding ?? 0, 'padding');
+    const dilation = pair(op, o.dilation ?? 1, 'dilation', 1);
+    const ceilMode = o.ceilMode ?? false;
+    if (!this.returnIndices)
+      return maxPool2d(x, k, { stride, padding, dilation, ceilMode }) as MaxPoolResult<R>;
+    const g = { k, s: stride, p: padding, d: dilation, ceil: ceilMode };
+    return scope(() => {
+      const r = maxPoolNd(op, x, 2, 'H, W', g, true);
+      return [r.values, r.indices!];
+    }) as MaxPoolResult<R>;
   }
 }
 
