@@ -1,6 +1,7 @@
 import { flagsUsage, parseFlags, type RecipeOption, tokenize, UsageError } from './args.js';
 import { type Command, defineCommand, type Out } from './command.js';
 import { evalCommand } from './eval.js';
+import { exportCommand } from './export.js';
 import { MODELS } from './models.js';
 import { installedRecipes } from './recipes.js';
 import { trainCommand } from './train.js';
@@ -26,7 +27,7 @@ const modelsCommand = defineCommand({
 
 /** Every command, by name. */
 export const COMMANDS: ReadonlyMap<string, Command> = new Map(
-  [trainCommand, evalCommand, modelsCommand].map((c) => [c.name, c]),
+  [trainCommand, evalCommand, modelsCommand, exportCommand].map((c) => [c.name, c]),
 );
 
 export function usage(

@@ -2,11 +2,13 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { memory } from '@myelin/core';
-import { writeCheckpoint } from '@myelin/train';
+import { memory, randn, scope } from '@myelin/core';
+import { importOnnx } from '@myelin/onnx';
+import { loadCheckpoint, writeCheckpoint } from '@myelin/train';
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../src/args.js';
 import { main } from '../src/main.js';
+import { MODELS } from '../src/models.js';
 import { installedRecipes } from '../src/recipes.js';
 
 const CLI = join(import.meta.dirname, '..', 'dist', 'cli.js');
@@ -43,7 +45,7 @@ describe('myelin CLI', () => {
     const recipeNames = Object.keys((await installedRecipes()).recipes).join(', ');
     expect(recipeNames).toContain('adversarial-mnist, ');
     const cases: [string[], string][] = [
-      [['frobnicate'], "unknown command 'frobnicate' (available: train, eval, models)"],
+      [['frobnicate'], "unknown command 'frobnicate' (available: train, eval, models, export)"],
       [
         ['train', 'resnet9000'],
         `train: unknown model or recipe 'resnet9000' (models: lenet5, mlp, mlp-deep; recipes: ${recipeNames})`,
@@ -127,6 +129,50 @@ describe('myelin CLI', () => {
     expect(e2.text).toMatch(/mlp on mnist test: accuracy [\d.]+% \(1000 images/);
     // Training, evaluating and reloading leave no tensors behind.
     expect(memory().tensors).toBe(before);
+  }, 120_000);
+
+  it('export writes a trained checkpoint as ONNX that computes what the checkpoint computes', async () => {
+    const dir = tmp();
+    const r = await run([
+      'train',
+      'mlp',
+      '--epochs',
+      '1',
+      '--limit',
+      '1000',
+      '--val-limit',
+      '200',
+      '--backend',
+      'cpu',
+      '--out',
+      dir,
+    ]);
+    expect(r.code).toBe(0);
+    const file = join(dir, 'mlp.onnx');
+    const before = memory().tensors;
+    const e = await run(['export', dir, '--onnx', file]);
+    expect(e.code).toBe(0);
+    expect(e.text).toMatch(/^wrote .*mlp\.onnx: mlp \(\d+ bytes, ONNX opset 17/);
+    // The file, read back by the ONNX importer, gives the checkpoint's logits.
+    const ck = loadCheckpoint(dir, { name: 'model' });
+    const model = MODELS.get('mlp')!.build(10);
+    model.loadStateDict(ck.tensors);
+    const onnx = importOnnx(new Uint8Array(readFileSync(file)));
+    const [want, got] = scope(() => {
+      const x = randn([3, 784], { seed: 1 });
+      return [model.forward(x), onnx.forward(x) as ReturnType<typeof model.forward>];
+    });
+    expect(got.shape).toEqual([3, 10]);
+    const a = await want.data();
+    const b = await got.data();
+    expect(Math.max(...a.map((v, i) => Math.abs(v - b[i]!)))).toBeLessThan(1e-4);
+    for (const t of [want, got, ...Object.values(ck.tensors), ...model.parameters(), ...onnx.parameters()])
+      t.dispose();
+    expect(memory().tensors).toBe(before);
+    await expect(run(['export', dir])).rejects.toThrow('export: where to? add --onnx FILE.onnx');
+    await expect(run(['export', join(dir, 'nowhere'), '--onnx', file])).rejects.toThrow(
+      /^export: no checkpoint at/,
+    );
   }, 120_000);
 
   it('eval uses the data set the checkpoint records, and --limit', async () => {
