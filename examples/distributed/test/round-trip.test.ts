@@ -35,5 +35,8 @@ describe('distributed example', () => {
     expect(Math.abs(f.back.loss - torch.after.loss)).toBeLessThan(1e-5);
     expect(Math.abs(f.back.accuracy - torch.after.accuracy)).toBeLessThan(1e-6);
     expect(f.after.loss).toBeLessThan(f.back.loss);
+    // Served by ONNX Runtime from the exported file: Myelin's logits and accuracy.
+    expect(f.served.maxDiff).toBeLessThan(1e-4);
+    expect(Math.abs(f.served.accuracy - f.after.accuracy)).toBeLessThan(1e-6);
   });
 });
