@@ -45,6 +45,8 @@ describe('nn functions called outside any scope leave only their result', () => 
     l1Penalty: () => nn.l1Penalty([x, t]),
     l2Penalty: () => nn.l2Penalty([x, t]),
     elasticNetPenalty: () => nn.elasticNetPenalty([x, t], { l1: 0.1, l2: 0.2 }),
+    klSparsityPenalty: () => nn.klSparsityPenalty(p, 0.05),
+    contractivePenalty: () => nn.contractivePenalty((h) => h.matmul(t.transpose(0, 1)).sigmoid(), x),
   };
 
   it('covers every loss and penalty function', () => {
