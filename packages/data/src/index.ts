@@ -105,5 +105,6 @@ export {
   resize,
   verticalFlip,
 } from './transforms-geometry.js';
+export * from './transforms-noise.js';
 export * from './whitening.js';
 export * from './words.js';

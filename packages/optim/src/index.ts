@@ -24,6 +24,7 @@ export { Adam, type AdamOptions, AdamW } from './adam.js';
 export { Adamax, type AdamaxOptions } from './adamax.js';
 export { ASGD, type ASGDOptions } from './asgd.js';
 export { clipGradNorm, clipGradValue } from './clip.js';
+export * from './delta-bar-delta.js';
 export { LBFGS, type LBFGSOptions } from './lbfgs.js';
 export { NAdam, type NAdamOptions } from './nadam.js';
 export {
