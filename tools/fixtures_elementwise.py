@@ -151,13 +151,14 @@ UNARY = {
 # Ops added since: their cases are drawn after every other case of the family, so adding one leaves
 # the earlier cases' random values (and the committed JSON) as they were.
 UNARY_ADDED = {
+    "tanhshrink": F.tanhshrink,
 }
 
 # Float-only ops cast int/bool inputs to float32 first (docs/api-conventions.md).
 FLOAT_ONLY = {
     "exp", "expm1", "log", "log1p", "log2", "sqrt", "rsqrt", "reciprocal", "sin", "cos", "tan", "asin",
     "acos", "atan", "sinh", "cosh", "tanh", "sigmoid", "logSigmoid", "softplus", "softsign", "selu",
-    "silu", "mish", "hardSigmoid", "hardSwish", "erf",
+    "silu", "mish", "hardSigmoid", "hardSwish", "erf", "tanhshrink",
 }  # fmt: skip
 
 # Where each op is smooth and finite; the domain the random cases are drawn from.

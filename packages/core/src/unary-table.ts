@@ -589,6 +589,17 @@ export const UNARY_TABLE = {
       o.mul(dy, o.where(o.less(x, -3), 0, o.where(o.lessEqual(x, 3), o.add(o.div(x, 3), 0.5), 1))),
     ref: (x) => (x * clamp(x + 3, 0, 6)) / 6,
   }),
+  // x − tanh(x) (torch.nn.functional.tanhshrink); its derivative 1 − tanh′(x) is tanh²(x).
+  Tanhshrink: act({
+    op: 'tanhshrink',
+    kind: 'activation',
+    host: (v) => v - Math.tanh(v),
+    wgsl: 'x - tanh_(x)',
+    asc: 'v - Math.tanh(v)',
+    decompose: (o, x) => o.sub(x, o.tanh(x)),
+    grad: (o, dy, x) => o.mul(dy, o.square(o.tanh(x))),
+    ref: (x) => x - Math.tanh(x),
+  }),
 } as const;
 
 type Table = typeof UNARY_TABLE;

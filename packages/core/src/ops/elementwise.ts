@@ -394,3 +394,5 @@ export const mish = (x: TensorLike): Tensor => activation('Mish', x, {});
 export const hardSigmoid = (x: TensorLike): Tensor => activation('HardSigmoid', x, {});
 export const hardSwish = (x: TensorLike): Tensor => activation('HardSwish', x, {});
 export const hardTanh = (x: TensorLike, min = -1, max = 1): Tensor => activation('HardTanh', x, { min, max });
+/** x − tanh(x), as torch.nn.functional.tanhshrink. */
+export const tanhshrink = (x: TensorLike): Tensor => activation('Tanhshrink', x, {});

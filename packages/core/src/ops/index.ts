@@ -201,6 +201,7 @@ export const {
   take,
   tan,
   tanh,
+  tanhshrink,
   tensor,
   tile,
   toTensor,
