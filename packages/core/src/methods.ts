@@ -1,4 +1,4 @@
-import { type BackwardOptions, backward, bindAutogradOps, bindOnes, stopGradient } from './autograd.js';
+import { type BackwardOptions, backward, stopGradient } from './autograd.js';
 import * as ops from './ops/index.js';
 import { Tensor } from './tensor.js';
 
@@ -22,6 +22,3 @@ proto.backward = function (this: Tensor, ...rest: unknown[]) {
 proto.detach = function (this: Tensor) {
   return stopGradient(this);
 };
-
-bindAutogradOps(ops.add, (t) => ops.zerosLike(t));
-bindOnes((t) => ops.onesLike(t));

@@ -1,18 +1,12 @@
-import { type BackwardOptions, invalidateLiveness, type Node } from './autograd.js';
+import type { BackwardOptions } from './autograd.js';
 import type { Backend } from './backend.js';
 import type { Scope } from './context.js';
 import type { DType, TypedArray } from './dtype.js';
-import {
-  checkAlloc,
-  getBackend,
-  resolveBackend,
-  Storage,
-  type Token,
-  trackTensor,
-  untrackTensor,
-} from './engine.js';
+import { invalidateLiveness, type Node } from './graph.js';
 import type { METHOD_TABLE } from './ops/index.js';
+import { checkAlloc, getBackend, resolveBackend } from './registry.js';
 import { fmtShape, type Shape, sizeOf } from './shape.js';
+import { Storage, type Token, trackTensor, untrackTensor } from './storage.js';
 
 /** Nested JS arrays as returned by `array()`. */
 export type NestedArray = number | boolean | NestedArray[];
