@@ -22,19 +22,13 @@ import {
 } from '../unary-table.js';
 import { full, toTensor, zerosLike } from './creation.js';
 import * as elementwiseOps from './elementwise.js';
-import { sum } from './reduce.js';
-import { reshape } from './shape.js';
+import { cast, reshape, sum } from './kernel-calls.js';
+
+export { cast } from './kernel-calls.js';
 
 // ---------------------------------------------------------------------------------------------
-// Casting
+// Casting (`cast` itself is a kernel call of ./kernel-calls.ts)
 // ---------------------------------------------------------------------------------------------
-
-/** Convert to `dtype` (float→int32 truncates toward zero; anything→bool is `x != 0`). */
-export function cast(x: Tensor, dtype: DType): Tensor {
-  if (x.dtype === dtype) return x;
-  return apply('Cast', [x], {}, [{ shape: x.shape, dtype }])[0]!;
-}
-defineGrad('Cast', ({ dys, inputs }) => [inputs[0]!.dtype === 'float32' ? cast(dys[0]!, 'float32') : null]);
 
 const asFloat = (x: Tensor) => (x.dtype === 'float32' ? x : cast(x, 'float32'));
 
