@@ -1,8 +1,8 @@
-import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 
 /*
  * Core's modules form a tree (issue #19): no module reaches itself through the imports that run
@@ -62,9 +62,15 @@ export function findCycles(files: readonly string[]): string[][] {
   return cycles.map((c) => c.map((f) => relative(SRC, f)));
 }
 
+const made: string[] = [];
+afterAll(() => {
+  for (const dir of made) rmSync(dir, { recursive: true, force: true });
+});
+
 /** A throwaway source folder: file name → text. */
 function fixture(files: Record<string, string>): string[] {
   const dir = mkdtempSync(join(tmpdir(), 'import-cycles-'));
+  made.push(dir);
   return Object.entries(files).map(([name, text]) => {
     const p = join(dir, name);
     writeFileSync(p, text);
