@@ -148,11 +148,17 @@ UNARY = {
     "logicalNot": torch.logical_not,
 }
 
+# Ops added since: their cases are drawn after every other case of the family, so adding one leaves
+# the earlier cases' random values (and the committed JSON) as they were.
+UNARY_ADDED = {
+    "tanhshrink": F.tanhshrink,
+}
+
 # Float-only ops cast int/bool inputs to float32 first (docs/api-conventions.md).
 FLOAT_ONLY = {
     "exp", "expm1", "log", "log1p", "log2", "sqrt", "rsqrt", "reciprocal", "sin", "cos", "tan", "asin",
     "acos", "atan", "sinh", "cosh", "tanh", "sigmoid", "logSigmoid", "softplus", "softsign", "selu",
-    "silu", "mish", "hardSigmoid", "hardSwish", "erf",
+    "silu", "mish", "hardSigmoid", "hardSwish", "erf", "tanhshrink",
 }  # fmt: skip
 
 # Where each op is smooth and finite; the domain the random cases are drawn from.
@@ -204,40 +210,44 @@ def _unary_inputs(fam: Family, op: str):
     yield "[0] empty", torch.zeros(0)
 
 
+def _unary_cases(fam: Family, op: str, fn) -> None:
+    grad = op not in NO_GRAD
+    for name, x in _unary_inputs(fam, op):
+        fam.case(name, op, [x], fn, grad=grad)
+    if op in ("floor", "ceil", "round", "trunc"):
+        x = t([-2.5, -1.5, -0.5, 0.5, 1.5, 2.5, 0.49, -0.51, 3.7, -3.7, 2.0, -0.0])
+        fam.case("halves and integers", op, [x], fn, grad=False)
+    if op == "sign":
+        fam.case("zeros", op, [t([0.0, -0.0, 2.0, -0.5])], fn, grad=False)
+    # NaN in, NaN out (logical ops and predicates give their own answer).
+    fam.case("NaN propagates", op, [t([NAN, 0.5, NAN, -0.25])], fn, grad=False)
+    if op in INF_SAFE:
+        x = t([INF, -INF, 0.0, -0.0, 1.0, -1.0, 100.0, -100.0])
+        fam.case("infinities and zeros", op, [x], fn, grad=False)
+    if op in KINKS:
+        pts = KINKS[op]
+        x = t(pts + [p + 0.5 for p in pts] + [p - 0.5 for p in pts])
+        fam.case("at kinks (PyTorch's one-sided derivative)", op, [x], fn, gradcheck=False)
+    # int32 and bool inputs: float-only ops compute in float32, the rest keep int32.
+    xi = t([-3, 0, 2, 5, -1, 1], I32)
+    if op in FLOAT_ONLY:
+        if op in DOMAIN and DOMAIN[op][0] >= 0:
+            xi = t([1, 2, 3, 4], I32)
+        elif op in ("asin", "acos", "log1p"):
+            xi = t([0, 0, 0, 0], I32) if op == "log1p" else t([-1, 0, 1], I32)
+        fam.case("int32 input computes in float32", op, [xi], lambda a, fn=fn: fn(a.to(F32)))
+        fam.case("bool input computes in float32", op, [t([True, False, True])], lambda a, fn=fn: fn(a.to(F32)))
+    elif op in ("neg", "abs", "sign", "square"):
+        fam.case("int32 stays int32", op, [xi], fn)
+    elif op in ("isNaN", "isFinite", "logicalNot"):
+        fam.case("int32 input", op, [xi], fn)
+        fam.case("bool input", op, [t([True, False, True])], fn)
+
+
 def unary() -> Family:
     fam = Family("elementwise-unary")
     for op, fn in UNARY.items():
-        grad = op not in NO_GRAD
-        for name, x in _unary_inputs(fam, op):
-            fam.case(name, op, [x], fn, grad=grad)
-        if op in ("floor", "ceil", "round", "trunc"):
-            x = t([-2.5, -1.5, -0.5, 0.5, 1.5, 2.5, 0.49, -0.51, 3.7, -3.7, 2.0, -0.0])
-            fam.case("halves and integers", op, [x], fn, grad=False)
-        if op == "sign":
-            fam.case("zeros", op, [t([0.0, -0.0, 2.0, -0.5])], fn, grad=False)
-        # NaN in, NaN out (logical ops and predicates give their own answer).
-        fam.case("NaN propagates", op, [t([NAN, 0.5, NAN, -0.25])], fn, grad=False)
-        if op in INF_SAFE:
-            x = t([INF, -INF, 0.0, -0.0, 1.0, -1.0, 100.0, -100.0])
-            fam.case("infinities and zeros", op, [x], fn, grad=False)
-        if op in KINKS:
-            pts = KINKS[op]
-            x = t(pts + [p + 0.5 for p in pts] + [p - 0.5 for p in pts])
-            fam.case("at kinks (PyTorch's one-sided derivative)", op, [x], fn, gradcheck=False)
-        # int32 and bool inputs: float-only ops compute in float32, the rest keep int32.
-        xi = t([-3, 0, 2, 5, -1, 1], I32)
-        if op in FLOAT_ONLY:
-            if op in DOMAIN and DOMAIN[op][0] >= 0:
-                xi = t([1, 2, 3, 4], I32)
-            elif op in ("asin", "acos", "log1p"):
-                xi = t([0, 0, 0, 0], I32) if op == "log1p" else t([-1, 0, 1], I32)
-            fam.case("int32 input computes in float32", op, [xi], lambda a, fn=fn: fn(a.to(F32)))
-            fam.case("bool input computes in float32", op, [t([True, False, True])], lambda a, fn=fn: fn(a.to(F32)))
-        elif op in ("neg", "abs", "sign", "square"):
-            fam.case("int32 stays int32", op, [xi], fn)
-        elif op in ("isNaN", "isFinite", "logicalNot"):
-            fam.case("int32 input", op, [xi], fn)
-            fam.case("bool input", op, [t([True, False, True])], fn)
+        _unary_cases(fam, op, fn)
 
     # with parameters
     x = fam.randn(3, 5, scale=2)
@@ -293,6 +303,9 @@ def unary() -> Family:
     fam.case("NaN stays NaN", "clip", [t([NAN, 3.0, -3.0])], lambda v: torch.clamp(v, -1, 1), args={"min": -1, "max": 1}, grad=False)  # noqa: E501
     fam.case("infinite bounds", "clip", [t([-5.0, 0.5, 5.0])], lambda v: torch.clamp(v, -INF, 1), args={"min": -INF, "max": 1})  # noqa: E501
     fam.case("int32 with integer bounds stays int32", "clip", [t([-5, -2, 0, 3, 9], I32)], lambda v: torch.clamp(v, -2, 3), args={"min": -2, "max": 3})  # noqa: E501
+
+    for op, fn in UNARY_ADDED.items():
+        _unary_cases(fam, op, fn)
     return fam
 
 

@@ -9,6 +9,7 @@
  *     node bench/dist/index.js word2vec [--threads=2] [--epochs=5]   # Myelin beside gensim on IMDB
  *     node bench/dist/index.js sparse [--min-time=ms] [--no-webgpu]   # graph kernels' edges/s beside PyTorch
  *     node bench/dist/index.js attention [--min-time=ms] [--threads=2] [--lengths=256,1024]   # fused vs decomposed, beside PyTorch
+ *     node bench/dist/index.js overhead [--min-time=ms]   # per-op overhead: chains of 1,000 ops on [4] tensors
  *
  * Both libraries get the same input values, each in its native layout; every timed repetition
  * computes, reads the result back to the host and disposes it. Results go to stdout and to
@@ -26,6 +27,7 @@ import { loadMyelin } from './libs/myelin.js';
 import { runWasmBench } from './libs/myelin-wasm.js';
 import { runWebGpuBench } from './libs/myelin-webgpu.js';
 import { loadTfjs } from './libs/tfjs.js';
+import { runOverheadBench } from './overhead.js';
 import { runRnnBench } from './rnn.js';
 import { runSparseBench, sparseOptions } from './sparse.js';
 import { table } from './suite.js';
@@ -210,6 +212,13 @@ async function main(): Promise<void> {
   if (process.argv[2] === 'attention') {
     const attention = await runAttentionBench(attentionOptions(process.argv.slice(3)));
     writeReport('attention', { loadAverageAfter: loadavg(), attention });
+    return;
+  }
+  if (process.argv[2] === 'overhead') {
+    const a = process.argv.find((x) => x.startsWith('--min-time='));
+    const minTimeMs = a ? Number(a.slice('--min-time='.length)) : 1000;
+    const overhead = await runOverheadBench({ minTimeMs });
+    writeReport('overhead', { loadAverageAfter: loadavg(), overhead });
     return;
   }
   if (process.argv[2] === 'sparse') {

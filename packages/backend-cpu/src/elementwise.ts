@@ -1,256 +1,83 @@
-import type { BinaryPrimitive, KernelAttrs, TypedArray, UnaryPrimitive } from '@myelin/core';
-import { BINARY_PRIMITIVES, stridesOf, UNARY_PRIMITIVES } from '@myelin/core';
-import { allocate, type CpuKernel, type CpuKernelTable, valuesOf } from './kernel.js';
+import type {
+  BinaryPrimitive,
+  KernelAttrs,
+  TypedArray,
+  UnaryActivation,
+  UnaryFormName,
+  UnaryPrimitive,
+} from '@myelin/core';
 import {
-  erf,
-  erfc,
-  floorDiv,
-  floorDivInt,
-  pow,
-  powInt,
-  remainder,
-  remainderInt,
-  roundHalfEven,
-  sign,
-  softplus,
-} from './math.js';
+  BINARY_PRIMITIVES,
+  stridesOf,
+  UNARY_ACTIVATIONS,
+  UNARY_PRIMITIVES,
+  UNARY_ROWS,
+  UNARY_TABLE,
+  unaryForm,
+} from '@myelin/core';
+import { allocate, type CpuKernel, type CpuKernelTable, valuesOf } from './kernel.js';
+import { floorDiv, floorDivInt, pow, powInt, remainder, remainderInt } from './math.js';
 import { broadcastStrides, copyRuns, StridedRuns } from './strided.js';
 
 /*
- * Elementwise kernels as tables of formulas. Every entry is its own small loop rather than a formula
- * function called from one shared loop: V8 shares type feedback across a shared loop, so the call
- * goes megamorphic and cheap ops (neg, floor) run 5-10x slower. Written out per entry, each loop is
- * monomorphic and the scalar helpers from `math.ts` inline into it.
+ * Elementwise kernels. The unary ones (primitives and fused activations) are built from core's
+ * unary op table (`UNARY_TABLE`: each row's `host` formula); the binary ones are tables of
+ * formulas below. Every op gets its own loop rather than one shared loop calling a formula: V8
+ * shares type feedback across a shared loop, so the call goes megamorphic and cheap ops (neg,
+ * floor) run 5-10x slower. Written out per op (or compiled per row, below), each loop is
+ * monomorphic and the scalar formula inlines into it.
  */
 
 /** `o[i] = f(x[i])` for i < n; `p`, `q` carry an activation's parameters (alpha, min/max). */
 type UnaryLoop = (x: TypedArray, o: TypedArray, n: number, p: number, q: number) => void;
+type Formula = (v: number, p: number, q: number) => number;
 
-/** Composite activations this backend fuses; `GeluTanh` is `Gelu` with `approximate: 'tanh'`. */
-type Activation =
-  | 'Log2'
-  | 'LogSigmoid'
-  | 'Softsign'
-  | 'Relu6'
-  | 'LeakyRelu'
-  | 'Elu'
-  | 'Selu'
-  | 'Celu'
-  | 'Gelu'
-  | 'GeluTanh'
-  | 'Silu'
-  | 'Mish'
-  | 'HardSigmoid'
-  | 'HardTanh'
-  | 'HardSwish';
-
-const SELU_ALPHA = 1.6732632423543772;
-const SELU_SCALE = 1.0507009873554805;
-const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
-const SQRT1_2 = Math.SQRT1_2;
-
-/** Float formulas (also the fallback for any op an integer table lacks). */
-export const FLOAT_UNARY: Record<Exclude<UnaryPrimitive, BoolUnary> | Activation, UnaryLoop> = {
-  Neg: (x, o, n) => {
-    for (let i = 0; i < n; i++) o[i] = -x[i];
-  },
-  Abs: (x, o, n) => {
-    for (let i = 0; i < n; i++) o[i] = Math.abs(x[i]);
-  },
-  Sign: (x, o, n) => {
-    for (let i = 0; i < n; i++) o[i] = sign(x[i]);
-  },
-  Exp: (x, o, n) => {
-    for (let i = 0; i < n; i++) o[i] = Math.exp(x[i]);
-  },
-  Expm1: (x, o, n) => {
-    for (let i = 0; i < n; i++) o[i] = Math.expm1(x[i]);
-  },
-  Log: (x, o, n) => {
-    for (let i = 0; i < n; i++) o[i] = Math.log(x[i]);
-  },
-  Log1p: (x, o, n) => {
-    for (let i = 0; i < n; i++) o[i] = Math.log1p(x[i]);
-  },
-  Sqrt: (x, o, n) => {
-    for (let i = 0; i < n; i++) o[i] = Math.sqrt(x[i]);
-  },
-  Rsqrt: (x, o, n) => {
-    for (let i = 0; i < n; i++) o[i] = 1 / Math.sqrt(x[i]);
-  },
-  Square: (x, o, n) => {
-    for (let i = 0; i < n; i++) o[i] = x[i] * x[i];
-  },
-  Reciprocal: (x, o, n) => {
-    for (let i = 0; i < n; i++) o[i] = 1 / x[i];
-  },
-  Sin: (x, o, n) => {
-    for (let i = 0; i < n; i++) o[i] = Math.sin(x[i]);
-  },
-  Cos: (x, o, n) => {
-    for (let i = 0; i < n; i++) o[i] = Math.cos(x[i]);
-  },
-  Tan: (x, o, n) => {
-    for (let i = 0; i < n; i++) o[i] = Math.tan(x[i]);
-  },
-  Asin: (x, o, n) => {
-    for (let i = 0; i < n; i++) o[i] = Math.asin(x[i]);
-  },
-  Acos: (x, o, n) => {
-    for (let i = 0; i < n; i++) o[i] = Math.acos(x[i]);
-  },
-  Atan: (x, o, n) => {
-    for (let i = 0; i < n; i++) o[i] = Math.atan(x[i]);
-  },
-  Sinh: (x, o, n) => {
-    for (let i = 0; i < n; i++) o[i] = Math.sinh(x[i]);
-  },
-  Cosh: (x, o, n) => {
-    for (let i = 0; i < n; i++) o[i] = Math.cosh(x[i]);
-  },
-  Tanh: (x, o, n) => {
-    for (let i = 0; i < n; i++) o[i] = Math.tanh(x[i]);
-  },
-  Sigmoid: (x, o, n) => {
-    for (let i = 0; i < n; i++) o[i] = 1 / (1 + Math.exp(-x[i]));
-  },
-  Softplus: (x, o, n) => {
-    for (let i = 0; i < n; i++) o[i] = softplus(x[i]);
-  },
-  // (v + |v|) / 2 is branch-free: a compare on random signs mispredicts half the time and runs
-  // ~4x slower. It keeps NaN and sends -0 to +0 (as torch.relu); only -Infinity (which it would
-  // turn into NaN) takes the rarely-taken branch.
-  Relu: (x, o, n) => {
-    for (let i = 0; i < n; i++) {
-      const v = x[i];
-      o[i] = v > -Infinity ? (v + Math.abs(v)) * 0.5 : Number.isNaN(v) ? v : 0;
-    }
-  },
-  Erf: (x, o, n) => {
-    for (let i = 0; i < n; i++) o[i] = erf(x[i]);
-  },
-  Floor: (x, o, n) => {
-    for (let i = 0; i < n; i++) o[i] = Math.floor(x[i]);
-  },
-  Ceil: (x, o, n) => {
-    for (let i = 0; i < n; i++) o[i] = Math.ceil(x[i]);
-  },
-  Round: (x, o, n) => {
-    for (let i = 0; i < n; i++) o[i] = roundHalfEven(x[i]);
-  },
-  Trunc: (x, o, n) => {
-    for (let i = 0; i < n; i++) o[i] = Math.trunc(x[i]);
-  },
-
-  // --- fused activations (core's composites) ---
-  Log2: (x, o, n) => {
-    for (let i = 0; i < n; i++) o[i] = Math.log2(x[i]);
-  },
-  // min(x, 0) - log1p(exp(-|x|)): PyTorch's stable form of -softplus(-x).
-  LogSigmoid: (x, o, n) => {
-    for (let i = 0; i < n; i++) o[i] = Math.min(x[i], 0) - Math.log1p(Math.exp(-Math.abs(x[i])));
-  },
-  Softsign: (x, o, n) => {
-    for (let i = 0; i < n; i++) o[i] = x[i] / (1 + Math.abs(x[i]));
-  },
-  Relu6: (x, o, n) => {
-    for (let i = 0; i < n; i++) o[i] = Math.min(Math.max(x[i], 0), 6);
-  },
-  LeakyRelu: (x, o, n, alpha) => {
-    for (let i = 0; i < n; i++) o[i] = x[i] > 0 ? x[i] : x[i] * alpha;
-  },
-  Elu: (x, o, n, alpha) => {
-    for (let i = 0; i < n; i++) o[i] = x[i] > 0 ? x[i] : alpha * Math.expm1(x[i]);
-  },
-  Selu: (x, o, n) => {
-    for (let i = 0; i < n; i++) o[i] = SELU_SCALE * (x[i] > 0 ? x[i] : SELU_ALPHA * Math.expm1(x[i]));
-  },
-  Celu: (x, o, n, alpha) => {
-    for (let i = 0; i < n; i++) o[i] = x[i] > 0 ? x[i] : alpha * Math.expm1(x[i] / alpha);
-  },
-  // x·Φ(x) with Φ(x) = erfc(-x/√2)/2, which keeps its relative accuracy for very negative x.
-  Gelu: (x, o, n) => {
-    for (let i = 0; i < n; i++) o[i] = 0.5 * x[i] * erfc(-x[i] * SQRT1_2);
-  },
-  GeluTanh: (x, o, n) => {
-    for (let i = 0; i < n; i++) {
-      const v = x[i];
-      o[i] = 0.5 * v * (1 + Math.tanh(SQRT_2_OVER_PI * (v + 0.044715 * v * v * v)));
-    }
-  },
-  Silu: (x, o, n) => {
-    for (let i = 0; i < n; i++) o[i] = x[i] / (1 + Math.exp(-x[i]));
-  },
-  Mish: (x, o, n) => {
-    for (let i = 0; i < n; i++) o[i] = x[i] * Math.tanh(softplus(x[i]));
-  },
-  // relu6(x + 3) / 6
-  HardSigmoid: (x, o, n) => {
-    for (let i = 0; i < n; i++) o[i] = x[i] <= -3 ? 0 : x[i] >= 3 ? 1 : x[i] / 6 + 0.5;
-  },
-  // min(max(x, lo), hi) as torch.clamp: NaN stays NaN, and hi wins when lo > hi.
-  HardTanh: (x, o, n, min, max) => {
-    for (let i = 0; i < n; i++) o[i] = Math.min(Math.max(x[i], min), max);
-  },
-  // x · relu6(x + 3) / 6
-  HardSwish: (x, o, n) => {
-    for (let i = 0; i < n; i++) o[i] = x[i] <= -3 ? 0 : x[i] >= 3 ? x[i] : (x[i] * (x[i] + 3)) / 6;
-  },
-};
-
-/** Int32 formulas that differ from the float ones (wrap-around, identity rounding). */
-const INT_UNARY: Partial<Record<UnaryPrimitive, UnaryLoop>> = {
-  Neg: (x, o, n) => {
-    for (let i = 0; i < n; i++) o[i] = -x[i] | 0;
-  },
-  Abs: (x, o, n) => {
-    for (let i = 0; i < n; i++) o[i] = Math.abs(x[i]) | 0;
-  },
-  Square: (x, o, n) => {
-    for (let i = 0; i < n; i++) o[i] = Math.imul(x[i], x[i]);
-  },
-  Floor: (x, o) => o.set(x),
-  Ceil: (x, o) => o.set(x),
-  Round: (x, o) => o.set(x),
-  Trunc: (x, o) => o.set(x),
-};
-
-/** Predicates: any input dtype, bool output. */
-type BoolUnary = 'IsNaN' | 'IsFinite' | 'LogicalNot';
-const BOOL_UNARY: Record<BoolUnary, UnaryLoop> = {
-  IsNaN: (x, o, n) => {
-    for (let i = 0; i < n; i++) o[i] = Number.isNaN(x[i]) ? 1 : 0;
-  },
-  // x - x is 0 for finite x and NaN for ±Infinity and NaN.
-  IsFinite: (x, o, n) => {
-    for (let i = 0; i < n; i++) o[i] = x[i] - x[i] === 0 ? 1 : 0;
-  },
-  LogicalNot: (x, o, n) => {
-    for (let i = 0; i < n; i++) o[i] = x[i] === 0 ? 1 : 0;
-  },
-};
-
-function isBoolUnary(op: UnaryPrimitive): op is BoolUnary {
-  return op in BOOL_UNARY;
+/**
+ * The loop of one row's formula. `new Function` gives each row a loop of its own (its own feedback
+ * and optimised code, the formula inlined); where a content security policy forbids it, one closure
+ * per row is the fallback (correct, slower for the cheapest ops).
+ */
+function loopOf(f: Formula): UnaryLoop {
+  try {
+    return new Function(
+      'f',
+      'return function unaryLoop(x, o, n, p, q) { for (let i = 0; i < n; i++) o[i] = f(x[i], p, q); };',
+    )(f) as UnaryLoop;
+  } catch {
+    return (x, o, n, p, q) => {
+      for (let i = 0; i < n; i++) o[i] = f(x[i], p, q);
+    };
+  }
 }
 
+/** Float loops of every row of the table (predicates write 0/1 into a bool output). */
+export const FLOAT_UNARY = Object.fromEntries(
+  UNARY_ROWS.map(([name, row]) => [name, loopOf(row.host)]),
+) as Record<UnaryFormName, UnaryLoop>;
+
+/** Int32 loops of the rows whose int32 form differs (wrap-around, identity rounding). */
+const INT_UNARY: Partial<Record<UnaryFormName, UnaryLoop>> = Object.fromEntries(
+  UNARY_ROWS.filter(([, row]) => row.hostInt).map(([name, row]) => [name, loopOf(row.hostInt!)]),
+);
+
 function unaryKernel(op: UnaryPrimitive): CpuKernel<KernelAttrs[UnaryPrimitive]> {
+  const kind = UNARY_TABLE[op].kind;
+  const bool = kind === 'pred' || kind === 'logic';
   return ({ inputs: [x], outputs: [spec] }) => {
     const xv = valuesOf(x);
     const out = allocate(spec);
-    const loop = isBoolUnary(op)
-      ? BOOL_UNARY[op]
-      : (spec.dtype === 'int32' && INT_UNARY[op]) || FLOAT_UNARY[op];
+    const loop = !bool && spec.dtype === 'int32' ? (INT_UNARY[op] ?? FLOAT_UNARY[op]) : FLOAT_UNARY[op];
     loop(xv, out, out.length, 0, 0);
     return [out];
   };
 }
 
-function activationKernel<A>(op: Activation, params?: (attrs: A) => [number, number]): CpuKernel<A> {
+/** A fused activation of the table: the formula its attrs pick (Gelu's tanh form), with p and q. */
+function activationKernel(op: UnaryActivation): CpuKernel<unknown> {
   return ({ inputs: [x], attrs, outputs: [spec] }) => {
     const out = allocate(spec);
-    const [p, q] = params ? params(attrs) : [0, 0];
-    FLOAT_UNARY[op](valuesOf(x), out, out.length, p, q);
+    const [form, p, q] = unaryForm(op, attrs as object);
+    FLOAT_UNARY[form](valuesOf(x), out, out.length, p, q);
     return [out];
   };
 }
@@ -450,35 +277,18 @@ const broadcastTo: CpuKernel<KernelAttrs['BroadcastTo']> = ({ inputs: [x], outpu
 };
 
 function unaryAndBinaryKernels(): CpuKernelTable {
-  const table: Record<string, CpuKernel<KernelAttrs[UnaryPrimitive]>> = {};
+  const table: Record<string, CpuKernel<never>> = {};
   for (const op of UNARY_PRIMITIVES) table[op] = unaryKernel(op);
+  for (const op of UNARY_ACTIVATIONS) table[op] = activationKernel(op);
   for (const op of BINARY_PRIMITIVES) table[op] = binaryKernel(op);
   return table as CpuKernelTable;
 }
 
-/** Elementwise kernels: unary and binary tables, Cast, Clip, Where, BroadcastTo, fused activations. */
+/** Elementwise kernels: unary and binary tables (with the fused activations), Cast, Clip, Where, BroadcastTo. */
 export const elementwiseKernels: CpuKernelTable = {
   ...unaryAndBinaryKernels(),
   Cast: cast,
   Clip: clip,
   Where: where,
   BroadcastTo: broadcastTo,
-  Log2: activationKernel('Log2'),
-  LogSigmoid: activationKernel('LogSigmoid'),
-  Softsign: activationKernel('Softsign'),
-  Relu6: activationKernel('Relu6'),
-  LeakyRelu: activationKernel<{ alpha: number }>('LeakyRelu', (a) => [a.alpha, 0]),
-  Elu: activationKernel<{ alpha: number }>('Elu', (a) => [a.alpha, 0]),
-  Selu: activationKernel('Selu'),
-  Celu: activationKernel<{ alpha: number }>('Celu', (a) => [a.alpha, 0]),
-  Gelu: ({ inputs: [x], attrs, outputs: [spec] }) => {
-    const out = allocate(spec);
-    FLOAT_UNARY[attrs.approximate === 'tanh' ? 'GeluTanh' : 'Gelu'](valuesOf(x), out, out.length, 0, 0);
-    return [out];
-  },
-  Silu: activationKernel('Silu'),
-  Mish: activationKernel('Mish'),
-  HardSigmoid: activationKernel('HardSigmoid'),
-  HardTanh: activationKernel<{ min: number; max: number }>('HardTanh', (a) => [a.min, a.max]),
-  HardSwish: activationKernel('HardSwish'),
 };

@@ -1,4 +1,5 @@
-import type { BiasActivation, TypedArray } from '@myelin/core';
+import type { TypedArray } from '@myelin/core';
+import { BIAS_ACTIVATION_ROWS } from '@myelin/core';
 import { FLOAT_UNARY } from './elementwise.js';
 import { allocate, type CpuKernelTable, valuesOf } from './kernel.js';
 import { aroundAxis } from './reduce.js';
@@ -26,15 +27,6 @@ function layerNormRows(x: TypedArray, out: TypedArray, rows: number, size: numbe
     for (let j = 0; j < size; j++) out[base + j] = (x[base + j] - mean) * rstd;
   }
 }
-
-/** The elementwise formula each bias activation runs (in place, on the float32 sums). */
-const BIAS_ACTIVATIONS: Record<Exclude<BiasActivation, 'none'>, keyof typeof FLOAT_UNARY> = {
-  relu: 'Relu',
-  gelu: 'Gelu',
-  tanh: 'Tanh',
-  sigmoid: 'Sigmoid',
-  silu: 'Silu',
-};
 
 /**
  * out = x + bias broadcast along the axis, each sum rounded to float32 as it is stored (as PyTorch's
@@ -69,7 +61,7 @@ export const fusedKernels: CpuKernelTable = {
     const [outer, len, inner] = aroundAxis(x.shape, attrs.axis);
     addBiasAlong(valuesOf(x), valuesOf(bias), out, outer, len, inner);
     if (attrs.activation !== 'none') {
-      FLOAT_UNARY[BIAS_ACTIVATIONS[attrs.activation]](out, out, out.length, 0, 0);
+      FLOAT_UNARY[BIAS_ACTIVATION_ROWS[attrs.activation]](out, out, out.length, 0, 0);
     }
     return [out];
   },

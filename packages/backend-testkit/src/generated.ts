@@ -1,4 +1,4 @@
-import { type DType, KERNEL_DTYPES, type KernelName } from '@myelin/core';
+import { type DType, KERNEL_DTYPES, type KernelName, UNARY_ROWS } from '@myelin/core';
 import { ATTENTION_DIFFERENTIABLE, attentionCases } from './cases/attention.js';
 import { SPARSE_DIFFERENTIABLE, sparseCases } from './cases/sparse.js';
 import type { FixtureCase, FixtureFile, FixtureTensor, Tolerance } from './fixtures.js';
@@ -339,6 +339,13 @@ const UNARY_DOMAINS: Readonly<Record<string, Domain>> = {
   isNaN: { lo: 0, hi: 0, list: [Number.NaN, Number.POSITIVE_INFINITY, -1.5, Number.NEGATIVE_INFINITY, 0] },
   isFinite: { lo: 0, hi: 0, list: [Number.NaN, Number.POSITIVE_INFINITY, -1.5, Number.NEGATIVE_INFINITY, 0] },
 };
+/** The unary table's input domain of an op (its row's `[lo, hi]`), for ops UNARY_DOMAINS leaves out. */
+const TABLE_DOMAINS: ReadonlyMap<string, Domain> = new Map(
+  UNARY_ROWS.flatMap(([, row]) =>
+    row.domain ? [[row.op, { lo: row.domain[0], hi: row.domain[1] }] as const] : [],
+  ),
+);
+const domainOf = (op: string): Domain | undefined => TABLE_DOMAINS.get(op);
 /** Op args for the parameterised activations. */
 const UNARY_ARGS: Readonly<Record<string, OpArgs>> = {
   leakyRelu: { alpha: 0.2 },
@@ -359,7 +366,7 @@ function elementwise(b: Builder): void {
   for (const op of Object.keys(UNARY_MATH)) {
     for (const dtype of dtypesOf(UNARY_KERNEL[op] ?? kernelName(op))) {
       for (const shape of UNARY_SHAPES) {
-        const domain = UNARY_DOMAINS[op] ?? DEFAULT_DOMAIN;
+        const domain = UNARY_DOMAINS[op] ?? domainOf(op) ?? DEFAULT_DOMAIN;
         b.add(op, `${dtype} ${fmt(shape)}`, [{ shape, dtype, domain }], UNARY_ARGS[op] ?? {});
       }
     }

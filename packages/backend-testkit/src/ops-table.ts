@@ -133,6 +133,16 @@ function pool1dOptions(a: OpArgs) {
   return { stride, padding, dilation, ceilMode: a.ceilMode, countIncludePad: a.countIncludePad };
 }
 
+/** The parameter-free unary ops of core's table (unary-table.ts): `op(x)`. */
+const TABLE_UNARY_OPS: Readonly<Record<string, OpFn>> = Object.fromEntries(
+  m.UNARY_ROWS.filter(([, row]) => !row.params && row.kind !== 'form').map(([, row]) => {
+    const f = (m as unknown as Record<string, (x: Tensor) => Tensor>)[row.op];
+    if (typeof f !== 'function')
+      throw new Error(`testkit: core exports no function '${row.op}' for its unary table`);
+    return [row.op, ([x]: Tensor[]) => f(x!)];
+  }),
+);
+
 /** Every op the fixtures exercise: one line each, mapping a case to the core call. */
 export const OPS: Readonly<Record<string, OpFn>> = {
   ...SPARSE_OPS,
@@ -151,47 +161,8 @@ export const OPS: Readonly<Record<string, OpFn>> = {
   fullLike: ([x], a) => m.fullLike(x!, a.value!),
   cast: ([x], a) => m.cast(x!, a.dtype!),
 
-  // elementwise unary
-  neg: ([x]) => m.neg(x!),
-  abs: ([x]) => m.abs(x!),
-  sign: ([x]) => m.sign(x!),
-  exp: ([x]) => m.exp(x!),
-  expm1: ([x]) => m.expm1(x!),
-  log: ([x]) => m.log(x!),
-  log1p: ([x]) => m.log1p(x!),
-  log2: ([x]) => m.log2(x!),
-  sqrt: ([x]) => m.sqrt(x!),
-  rsqrt: ([x]) => m.rsqrt(x!),
-  square: ([x]) => m.square(x!),
-  reciprocal: ([x]) => m.reciprocal(x!),
-  sin: ([x]) => m.sin(x!),
-  cos: ([x]) => m.cos(x!),
-  tan: ([x]) => m.tan(x!),
-  asin: ([x]) => m.asin(x!),
-  acos: ([x]) => m.acos(x!),
-  atan: ([x]) => m.atan(x!),
-  sinh: ([x]) => m.sinh(x!),
-  cosh: ([x]) => m.cosh(x!),
-  tanh: ([x]) => m.tanh(x!),
-  sigmoid: ([x]) => m.sigmoid(x!),
-  logSigmoid: ([x]) => m.logSigmoid(x!),
-  softplus: ([x]) => m.softplus(x!),
-  softsign: ([x]) => m.softsign(x!),
-  relu: ([x]) => m.relu(x!),
-  relu6: ([x]) => m.relu6(x!),
-  selu: ([x]) => m.selu(x!),
-  silu: ([x]) => m.silu(x!),
-  mish: ([x]) => m.mish(x!),
-  hardSigmoid: ([x]) => m.hardSigmoid(x!),
-  hardSwish: ([x]) => m.hardSwish(x!),
-  erf: ([x]) => m.erf(x!),
-  floor: ([x]) => m.floor(x!),
-  ceil: ([x]) => m.ceil(x!),
-  round: ([x]) => m.round(x!),
-  trunc: ([x]) => m.trunc(x!),
-  isNaN: ([x]) => m.isNaN(x!),
-  isFinite: ([x]) => m.isFinite(x!),
-  logicalNot: ([x]) => m.logicalNot(x!),
+  // elementwise unary: every parameter-free row of core's unary op table, then those with parameters
+  ...TABLE_UNARY_OPS,
   leakyRelu: ([x], a) => m.leakyRelu(x!, a.alpha),
   elu: ([x], a) => m.elu(x!, a.alpha),
   celu: ([x], a) => m.celu(x!, a.alpha),

@@ -1,4 +1,4 @@
-import type { DType } from '@myelin/core';
+import { type DType, UNARY_ROWS } from '@myelin/core';
 import { ATTENTION_REFERENCE } from './cases/attention.js';
 import { SPARSE_REFERENCE } from './cases/sparse.js';
 import type { FixtureTensor } from './fixtures.js';
@@ -138,59 +138,20 @@ export function erf(x: number): number {
 }
 
 const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
-/** torch.nn.functional.softplus (beta 1, threshold 20). */
-const softplus = (x: number) => (x > 20 ? x : Math.log1p(Math.exp(x)));
 const clamp = (x: number, lo: number, hi: number) => (Number.isNaN(x) ? x : Math.min(Math.max(x, lo), hi));
-/** Round half to even (torch.round). */
-const roundEven = (x: number) => {
-  const r = Math.round(x);
-  return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
-};
-const SELU_ALPHA = 1.6732632423543772;
-const SELU_SCALE = 1.0507009873554805;
 
-/** Unary elementwise maths: one line each (args carry alpha, min/max, approximate). */
+/** The rows of core's unary op table with a float64 reference and no parameters, by op name. */
+const TABLE_UNARY = UNARY_ROWS.filter(([, row]) => row.ref && !row.params && row.kind !== 'form');
+
+/**
+ * Unary elementwise maths: the float64 reference of every parameter-free row of core's unary op
+ * table (unary-table.ts), and one line each for the ops with parameters (args carry alpha,
+ * min/max, approximate, with the public functions' defaults).
+ */
 export const UNARY_MATH: Readonly<Record<string, (x: number, a: OpArgs) => number>> = {
-  neg: (x) => -x,
-  abs: (x) => Math.abs(x),
-  sign: (x) => Math.sign(x),
-  exp: (x) => Math.exp(x),
-  expm1: (x) => Math.expm1(x),
-  log: (x) => Math.log(x),
-  log1p: (x) => Math.log1p(x),
-  log2: (x) => Math.log2(x),
-  sqrt: (x) => Math.sqrt(x),
-  rsqrt: (x) => 1 / Math.sqrt(x),
-  square: (x) => x * x,
-  reciprocal: (x) => 1 / x,
-  sin: (x) => Math.sin(x),
-  cos: (x) => Math.cos(x),
-  tan: (x) => Math.tan(x),
-  asin: (x) => Math.asin(x),
-  acos: (x) => Math.acos(x),
-  atan: (x) => Math.atan(x),
-  sinh: (x) => Math.sinh(x),
-  cosh: (x) => Math.cosh(x),
-  tanh: (x) => Math.tanh(x),
-  sigmoid,
-  logSigmoid: (x) => -softplus(-x),
-  softplus,
-  softsign: (x) => x / (1 + Math.abs(x)),
-  relu: (x) => Math.max(x, 0),
-  relu6: (x) => clamp(x, 0, 6),
-  selu: (x) => SELU_SCALE * (x > 0 ? x : SELU_ALPHA * Math.expm1(x)),
-  silu: (x) => x * sigmoid(x),
-  mish: (x) => x * Math.tanh(softplus(x)),
-  hardSigmoid: (x) => clamp(x / 6 + 0.5, 0, 1),
-  hardSwish: (x) => (x * clamp(x + 3, 0, 6)) / 6,
+  ...Object.fromEntries(TABLE_UNARY.map(([, row]) => [row.op, (x: number) => row.ref!(x)])),
+  // The series above, not the table's fdlibm erf (which the CPU kernel runs): an independent check.
   erf,
-  floor: (x) => Math.floor(x),
-  ceil: (x) => Math.ceil(x),
-  round: roundEven,
-  trunc: (x) => Math.trunc(x),
-  isNaN: (x) => (Number.isNaN(x) ? 1 : 0),
-  isFinite: (x) => (Number.isFinite(x) ? 1 : 0),
-  logicalNot: (x) => (x ? 0 : 1),
   leakyRelu: (x, a) => (x > 0 ? x : (a.alpha ?? 0.01) * x),
   elu: (x, a) => (x > 0 ? x : (a.alpha ?? 1) * Math.expm1(x)),
   celu: (x, a) => Math.max(0, x) + Math.min(0, (a.alpha ?? 1) * Math.expm1(x / (a.alpha ?? 1))),
@@ -201,6 +162,11 @@ export const UNARY_MATH: Readonly<Record<string, (x: number, a: OpArgs) => numbe
   hardTanh: (x, a) => clamp(x, a.min ?? -1, a.max ?? 1),
   clip: (x, a) => clamp(x, a.min ?? -Infinity, a.max ?? Infinity),
 };
+
+/** The op name → its row's dtype kind, for the output dtype of the unary references. */
+const UNARY_KIND: Readonly<Record<string, string>> = Object.fromEntries(
+  UNARY_ROWS.filter(([, row]) => row.kind !== 'form').map(([, row]) => [row.op, row.kind]),
+);
 
 /** Python's floor division and remainder (the result has the divisor's sign), as torch. */
 const floorDiv = (a: number, b: number) => Math.floor(a / b);
@@ -239,9 +205,10 @@ export function binaryDType(op: string, t: DType): DType {
 
 /** Output dtype of a unary op on `t`: 'numeric' ops keep int32, predicates give bool, the rest float32. */
 export function unaryDType(op: string, t: DType): DType {
-  if (op === 'isNaN' || op === 'isFinite' || op === 'logicalNot') return 'bool';
-  if (['neg', 'abs', 'sign', 'square', 'relu', 'clip'].includes(op)) return t === 'bool' ? 'int32' : t;
-  if (['floor', 'ceil', 'round', 'trunc'].includes(op)) return t;
+  const kind = op === 'clip' ? 'numeric' : UNARY_KIND[op];
+  if (kind === 'pred' || kind === 'logic') return 'bool';
+  if (kind === 'numeric') return t === 'bool' ? 'int32' : t;
+  if (kind === 'round') return t;
   return 'float32';
 }
 

@@ -1,125 +1,33 @@
 import {
-  erf, erfc, expV, floorDiv, floorDivInt, powC, powInt, remainder, remainderInt, sign, softplus, tanhV,
+  expV, floorDiv, floorDivInt, powC, powInt, remainder, remainderInt, tanhV,
   V_HALF, V_MINUS_THREE, V_ONE, V_SIX, V_THREE, V_ZERO,
 } from './math';
 import { claim } from './tasks';
+import {
+  ABS, CEIL, EXP, FLOOR, HARDSIGMOID, HARDSWISH, HARDTANH, LEAKYRELU, NEG, RECIPROCAL, RELU, RELU6, ROUND,
+  RSQRT, SIGMOID, SILU, SOFTSIGN, SQRT, SQUARE, TANH, TRUNC, unaryF32, unaryScalar,
+} from './unary-ops';
+
+export { unaryCount, unaryF32, unaryI32 } from './unary-ops';
 
 /*
  * Elementwise kernels. Each op is a case of a switch on a constant: the loops are `@inline`
  * functions taking the op number, instantiated once per op from a dispatching switch, so after
  * inlining Binaryen folds the inner switch away and every op gets its own monomorphic loop.
- * The op numbers are the indices of the tables in `src/ops.ts`.
+ * The unary op numbers, their scalar formulas (`unaryScalar`), the dispatch (`unaryF32`) and the
+ * int32 forms (`unaryI32`) are generated from @myelin/core's UNARY_TABLE into `./unary-ops` by
+ * scripts/build-wasm.mjs (a copy is written to src/generated/unary-ops.as); only the optional
+ * four-lane forms below are written here. The binary op numbers are the indices of core's
+ * BINARY_PRIMITIVES.
  *
  * Float ops with a SIMD form run four lanes at a time; the transcendental ones evaluate in f64
  * with AssemblyScript's libm port and round once (as the CPU backend's float64 arithmetic does),
  * except exp-based activations that use the vectorised `expV` where 2 ulp is far inside tolerance.
  */
 
-// --- unary float ops ---
-const NEG = 0;
-const ABS = 1;
-const SIGN = 2;
-const EXP = 3;
-const EXPM1 = 4;
-const LOG = 5;
-const LOG1P = 6;
-const SQRT = 7;
-const RSQRT = 8;
-const SQUARE = 9;
-const RECIPROCAL = 10;
-const SIN = 11;
-const COS = 12;
-const TAN = 13;
-const ASIN = 14;
-const ACOS = 15;
-const ATAN = 16;
-const SINH = 17;
-const COSH = 18;
-const TANH = 19;
-const SIGMOID = 20;
-const SOFTPLUS = 21;
-const RELU = 22;
-const ERF = 23;
-const FLOOR = 24;
-const CEIL = 25;
-const ROUND = 26;
-const TRUNC = 27;
-const LOG2 = 28;
-const LOGSIGMOID = 29;
-const SOFTSIGN = 30;
-const RELU6 = 31;
-const LEAKYRELU = 32;
-const ELU = 33;
-const SELU = 34;
-const CELU = 35;
-const GELU = 36;
-const GELUTANH = 37;
-const SILU = 38;
-const MISH = 39;
-const HARDSIGMOID = 40;
-const HARDTANH = 41;
-const HARDSWISH = 42;
-const UNARY_COUNT = 43;
-
-const SELU_ALPHA: f64 = 1.6732632423543772;
-const SELU_SCALE: f64 = 1.0507009873554805;
-const SQRT_2_OVER_PI: f64 = 0.7978845608028654;
-const SQRT1_2: f64 = 0.7071067811865476;
-
 @inline
 function ptr(base: usize, index: i32): usize {
   return base + (<usize>index << 2);
-}
-
-/** The scalar formula of unary op `op` (p, q: alpha or min/max), in f64. */
-@inline
-function unaryScalar(op: i32, v: f64, p: f64, q: f64): f64 {
-  switch (op) {
-    case NEG: return -v;
-    case ABS: return Math.abs(v);
-    case SIGN: return sign(v);
-    case EXP: return Math.exp(v);
-    case EXPM1: return Math.expm1(v);
-    case LOG: return Math.log(v);
-    case LOG1P: return Math.log1p(v);
-    case SQRT: return Math.sqrt(v);
-    case RSQRT: return 1 / Math.sqrt(v);
-    case SQUARE: return v * v;
-    case RECIPROCAL: return 1 / v;
-    case SIN: return Math.sin(v);
-    case COS: return Math.cos(v);
-    case TAN: return Math.tan(v);
-    case ASIN: return Math.asin(v);
-    case ACOS: return Math.acos(v);
-    case ATAN: return Math.atan(v);
-    case SINH: return Math.sinh(v);
-    case COSH: return Math.cosh(v);
-    case TANH: return Math.tanh(v);
-    case SIGMOID: return 1 / (1 + Math.exp(-v));
-    case SOFTPLUS: return softplus(v);
-    case RELU: return v > 0 ? v : v != v ? v : 0;
-    case ERF: return erf(v);
-    case FLOOR: return Math.floor(v);
-    case CEIL: return Math.ceil(v);
-    case ROUND: return nearest<f64>(v);
-    case TRUNC: return Math.trunc(v);
-    case LOG2: return Math.log2(v);
-    case LOGSIGMOID: return min(v, 0) - Math.log1p(Math.exp(-Math.abs(v)));
-    case SOFTSIGN: return v / (1 + Math.abs(v));
-    case RELU6: return min(max(v, 0), 6);
-    case LEAKYRELU: return v > 0 ? v : v * p;
-    case ELU: return v > 0 ? v : p * Math.expm1(v);
-    case SELU: return SELU_SCALE * (v > 0 ? v : SELU_ALPHA * Math.expm1(v));
-    case CELU: return v > 0 ? v : p * Math.expm1(v / p);
-    case GELU: return 0.5 * v * erfc(-v * SQRT1_2);
-    case GELUTANH: return 0.5 * v * (1 + Math.tanh(SQRT_2_OVER_PI * (v + 0.044715 * v * v * v)));
-    case SILU: return v / (1 + Math.exp(-v));
-    case MISH: return v * Math.tanh(softplus(v));
-    case HARDSIGMOID: return v <= -3 ? 0 : v >= 3 ? 1 : v / 6 + 0.5;
-    case HARDTANH: return min(max(v, p), q);
-    case HARDSWISH: return v <= -3 ? 0 : v >= 3 ? v : (v * (v + 3)) / 6;
-    default: return v;
-  }
 }
 
 /** Whether op has a four-lane form below. */
@@ -164,8 +72,10 @@ function unaryVector(op: i32, v: v128, p: v128, q: v128): v128 {
   }
 }
 
+/** The loop of unary op `op`: four lanes where it has a SIMD form, the scalar formula for the rest. */
+// @ts-ignore: decorator
 @inline
-function unaryLoop(op: i32, x: usize, o: usize, n: i32, p: f64, q: f64): void {
+export function unaryLoop(op: i32, x: usize, o: usize, n: i32, p: f64, q: f64): void {
   let i = 0;
   if (unaryHasSimd(op)) {
     const pv = f32x4.splat(<f32>p);
@@ -189,77 +99,6 @@ function unaryLoop(op: i32, x: usize, o: usize, n: i32, p: f64, q: f64): void {
     }
   }
   for (; i < n; i++) store<f32>(ptr(o, i), <f32>unaryScalar(op, <f64>load<f32>(ptr(x, i)), p, q));
-}
-
-/** o[i] = op(x[i]) over n float32 elements. */
-export function unaryF32(op: i32, x: usize, o: usize, n: i32, p: f64, q: f64): void {
-  switch (op) {
-    case NEG: unaryLoop(NEG, x, o, n, p, q); break;
-    case ABS: unaryLoop(ABS, x, o, n, p, q); break;
-    case SIGN: unaryLoop(SIGN, x, o, n, p, q); break;
-    case EXP: unaryLoop(EXP, x, o, n, p, q); break;
-    case EXPM1: unaryLoop(EXPM1, x, o, n, p, q); break;
-    case LOG: unaryLoop(LOG, x, o, n, p, q); break;
-    case LOG1P: unaryLoop(LOG1P, x, o, n, p, q); break;
-    case SQRT: unaryLoop(SQRT, x, o, n, p, q); break;
-    case RSQRT: unaryLoop(RSQRT, x, o, n, p, q); break;
-    case SQUARE: unaryLoop(SQUARE, x, o, n, p, q); break;
-    case RECIPROCAL: unaryLoop(RECIPROCAL, x, o, n, p, q); break;
-    case SIN: unaryLoop(SIN, x, o, n, p, q); break;
-    case COS: unaryLoop(COS, x, o, n, p, q); break;
-    case TAN: unaryLoop(TAN, x, o, n, p, q); break;
-    case ASIN: unaryLoop(ASIN, x, o, n, p, q); break;
-    case ACOS: unaryLoop(ACOS, x, o, n, p, q); break;
-    case ATAN: unaryLoop(ATAN, x, o, n, p, q); break;
-    case SINH: unaryLoop(SINH, x, o, n, p, q); break;
-    case COSH: unaryLoop(COSH, x, o, n, p, q); break;
-    case TANH: unaryLoop(TANH, x, o, n, p, q); break;
-    case SIGMOID: unaryLoop(SIGMOID, x, o, n, p, q); break;
-    case SOFTPLUS: unaryLoop(SOFTPLUS, x, o, n, p, q); break;
-    case RELU: unaryLoop(RELU, x, o, n, p, q); break;
-    case ERF: unaryLoop(ERF, x, o, n, p, q); break;
-    case FLOOR: unaryLoop(FLOOR, x, o, n, p, q); break;
-    case CEIL: unaryLoop(CEIL, x, o, n, p, q); break;
-    case ROUND: unaryLoop(ROUND, x, o, n, p, q); break;
-    case TRUNC: unaryLoop(TRUNC, x, o, n, p, q); break;
-    case LOG2: unaryLoop(LOG2, x, o, n, p, q); break;
-    case LOGSIGMOID: unaryLoop(LOGSIGMOID, x, o, n, p, q); break;
-    case SOFTSIGN: unaryLoop(SOFTSIGN, x, o, n, p, q); break;
-    case RELU6: unaryLoop(RELU6, x, o, n, p, q); break;
-    case LEAKYRELU: unaryLoop(LEAKYRELU, x, o, n, p, q); break;
-    case ELU: unaryLoop(ELU, x, o, n, p, q); break;
-    case SELU: unaryLoop(SELU, x, o, n, p, q); break;
-    case CELU: unaryLoop(CELU, x, o, n, p, q); break;
-    case GELU: unaryLoop(GELU, x, o, n, p, q); break;
-    case GELUTANH: unaryLoop(GELUTANH, x, o, n, p, q); break;
-    case SILU: unaryLoop(SILU, x, o, n, p, q); break;
-    case MISH: unaryLoop(MISH, x, o, n, p, q); break;
-    case HARDSIGMOID: unaryLoop(HARDSIGMOID, x, o, n, p, q); break;
-    case HARDTANH: unaryLoop(HARDTANH, x, o, n, p, q); break;
-    case HARDSWISH: unaryLoop(HARDSWISH, x, o, n, p, q); break;
-    default: unreachable();
-  }
-}
-
-export function unaryCount(): i32 {
-  return UNARY_COUNT;
-}
-
-/** Int32 forms of the 'numeric' unary ops (wrap-around as int32). */
-export function unaryI32(op: i32, x: usize, o: usize, n: i32): void {
-  for (let i = 0; i < n; i++) {
-    const v = load<i32>(ptr(x, i));
-    let r: i32;
-    switch (op) {
-      case NEG: r = -v; break;
-      case ABS: r = v < 0 ? -v : v; break;
-      case SIGN: r = v > 0 ? 1 : v < 0 ? -1 : 0; break;
-      case SQUARE: r = v * v; break;
-      case RELU: r = v > 0 ? v : 0; break;
-      default: r = v;
-    }
-    store<i32>(ptr(o, i), r);
-  }
 }
 
 /** IsNaN (0) / IsFinite (1) on float32 → bool; LogicalNot (2) on bool → bool. */

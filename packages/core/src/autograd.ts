@@ -1,9 +1,13 @@
 import type { OutputSpec } from './backend.js';
 import { currentContext, runWithContext } from './context.js';
-import { execute, keep, scope } from './engine.js';
+import { promoteTypes, typedArrayFor } from './dtype.js';
+import { checkAlloc, execute, fromValues, keep, scope } from './engine.js';
+import { invalidateLiveness, Node } from './graph.js';
 import type { KernelAttrs, KernelName } from './kernels.js';
-import { fmtShape, shapesEqual } from './shape.js';
+import { broadcastShapes, fmtShape, shapesEqual, sizeOf } from './shape.js';
 import { type LeafRecord, Tensor } from './tensor.js';
+
+export { invalidateLiveness, Node };
 
 /**
  * The tape. Every op whose inputs require grad records a `Node` holding aliases of its inputs and
@@ -46,88 +50,6 @@ export function defineNonDifferentiable(...names: string[]): void {
 
 export function hasGradRule(name: string): boolean {
   return gradRules.has(name);
-}
-
-/**
- * Bumped whenever a leaf stops requiring grad (a functional target after its forward pass), which
- * can make recorded nodes dead: nodes cache their liveness per epoch.
- */
-let livenessEpoch = 0;
-/** @internal */
-export function invalidateLiveness(): void {
-  livenessEpoch++;
-}
-
-export class Node {
-  private refs = 0;
-  /**
-   * Set when an imperative `backward()` without `retainGraph` has run this node's rule: the graph
-   * is spent, and backpropagating through it again is an error (PyTorch frees its buffers then).
-   */
-  consumed = false;
-  private liveEpoch = -1;
-  private liveValue = false;
-  constructor(
-    readonly name: string,
-    readonly grad: GradFn<unknown>,
-    /** Aliases of the inputs; each carries the input's own link into the graph. */
-    readonly inputs: Tensor[],
-    /** Aliases of the outputs, owned by this node (they do not hold it alive). */
-    readonly outputs: Tensor[],
-    readonly attrs: unknown,
-    readonly needs: boolean[],
-  ) {}
-
-  retain(): void {
-    this.refs++;
-  }
-
-  /**
-   * Whether some input path still reaches a leaf that requires grad. Ops on a dead node's outputs
-   * are not recorded (e.g. the backward pass of a finished functional grad). Iterative, memoised
-   * per liveness epoch.
-   */
-  isLive(): boolean {
-    if (this.liveEpoch === livenessEpoch) return this.liveValue;
-    const stack: Node[] = [this];
-    while (stack.length) {
-      const n = stack[stack.length - 1]!;
-      if (n.liveEpoch === livenessEpoch) {
-        stack.pop();
-        continue;
-      }
-      let live = false;
-      for (let i = 0; i < n.inputs.length && !live; i++) {
-        if (!n.needs[i]) continue;
-        const inp = n.inputs[i]!;
-        const m = inp.node;
-        if (!m) live = inp.leaf?.active === true;
-        else if (m.liveEpoch === livenessEpoch) live = m.liveValue;
-      }
-      let pushed = false;
-      if (!live) {
-        for (let i = 0; i < n.inputs.length; i++) {
-          const m = n.inputs[i]!.node;
-          if (n.needs[i] && m && m.liveEpoch !== livenessEpoch) {
-            stack.push(m);
-            pushed = true;
-          }
-        }
-      }
-      if (live || !pushed) {
-        n.liveEpoch = livenessEpoch;
-        n.liveValue = live;
-        stack.pop();
-      }
-    }
-    return this.liveValue;
-  }
-
-  release(): void {
-    if (--this.refs > 0) return;
-    for (const t of this.inputs) t.dispose();
-    for (const t of this.outputs) t.dispose();
-  }
 }
 
 /** An internal alias that carries `t`'s graph link (holding its node alive). */
@@ -325,23 +247,28 @@ function backprop(
   return results;
 }
 
-// Late-bound to avoid a cycle with the op modules, which import this file.
-let addImpl: ((a: Tensor, b: Tensor) => Tensor) | null = null;
-let zerosImpl: ((t: Tensor) => Tensor) | null = null;
-/** @internal wired by ops/index.ts */
-export function bindAutogradOps(
-  add: (a: Tensor, b: Tensor) => Tensor,
-  zerosLike: (t: Tensor) => Tensor,
-): void {
-  addImpl = add;
-  zerosImpl = zerosLike;
-}
+/**
+ * Sum two gradients, as `add` (promoted dtype, broadcast shape), through the kernel directly: the
+ * op modules import this file, so backprop calls the kernels it needs rather than the ops.
+ */
 function addGrad(a: Tensor, b: Tensor): Tensor {
-  return addImpl!(a, b);
+  let t = promoteTypes(a.dtype, b.dtype);
+  if (t === 'bool') t = 'int32';
+  const ca = a.dtype === t ? a : apply('Cast', [a], {}, [{ shape: a.shape, dtype: t }])[0]!;
+  const cb = b.dtype === t ? b : apply('Cast', [b], {}, [{ shape: b.shape, dtype: t }])[0]!;
+  const shape = broadcastShapes('add', a.shape, b.shape);
+  return apply('Add', [ca, cb], {}, [{ shape, dtype: t }])[0]!;
 }
-function zerosOf(t: Tensor): Tensor {
-  return zerosImpl!(t);
+
+/** A tensor of `t`'s shape and dtype filled with `value` (as `zerosLike` / `onesLike`). */
+function filledLike(t: Tensor, value: number, op: string): Tensor {
+  checkAlloc(op, t.shape, t.dtype, undefined, true);
+  const data = typedArrayFor(t.dtype, sizeOf(t.shape));
+  if (value !== 0) data.fill(value);
+  return fromValues(data, t.shape, t.dtype, op);
 }
+const zerosOf = (t: Tensor) => filledLike(t, 0, 'zerosLike');
+const onesOf = (t: Tensor) => filledLike(t, 1, 'onesLike');
 
 // ---------------------------------------------------------------------------------------------
 // The imperative face
@@ -398,15 +325,6 @@ export function backward(
       }
     }),
   );
-}
-
-let onesImpl: ((t: Tensor) => Tensor) | null = null;
-/** @internal */
-export function bindOnes(ones: (t: Tensor) => Tensor): void {
-  onesImpl = ones;
-}
-function onesOf(t: Tensor): Tensor {
-  return onesImpl!(t);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -58,3 +58,18 @@ export * from './module.js';
 export * from './ops/index.js';
 export * from './shape.js';
 export { isTensor, type LeafRecord, type NestedArray, Tensor, type TensorLike } from './tensor.js';
+export {
+  type AnyUnaryRow,
+  BIAS_ACTIVATION_ROWS,
+  UNARY_ACTIVATIONS,
+  UNARY_ROWS,
+  UNARY_TABLE,
+  type UnaryActivation,
+  type UnaryAttrsOf,
+  type UnaryFormName,
+  type UnaryKernelAttrs,
+  type UnaryKind,
+  type UnaryOps,
+  type UnaryRow,
+  unaryForm,
+} from './unary-table.js';

@@ -1,5 +1,13 @@
 import type { DataId, OutputSpec, TensorInfo } from './backend.js';
 import type { DType } from './dtype.js';
+import {
+  UNARY_ACTIVATIONS,
+  UNARY_PRIMITIVES as UNARY_PRIMITIVES_,
+  UNARY_ROWS,
+  type UnaryActivation,
+  type UnaryKernelAttrs,
+  type UnaryPrimitive,
+} from './unary-table.js';
 
 /**
  * The kernel contract between core and backends: every kernel name with its typed attrs.
@@ -13,41 +21,7 @@ import type { DType } from './dtype.js';
  * - 2-D spatial attrs are `[height, width]`; `pad` is `[top, bottom, left, right]`.
  */
 
-/** Elementwise unary kernels with no attrs that every backend implements. Output dtype is given. */
-export const UNARY_PRIMITIVES = [
-  'Neg',
-  'Abs',
-  'Sign',
-  'Exp',
-  'Expm1',
-  'Log',
-  'Log1p',
-  'Sqrt',
-  'Rsqrt',
-  'Square',
-  'Reciprocal',
-  'Sin',
-  'Cos',
-  'Tan',
-  'Asin',
-  'Acos',
-  'Atan',
-  'Sinh',
-  'Cosh',
-  'Tanh',
-  'Sigmoid',
-  'Softplus',
-  'Relu',
-  'Erf',
-  'Floor',
-  'Ceil',
-  'Round',
-  'Trunc',
-  'IsNaN',
-  'IsFinite',
-  'LogicalNot',
-] as const;
-export type UnaryPrimitive = (typeof UNARY_PRIMITIVES)[number];
+export { UNARY_PRIMITIVES, type UnaryPrimitive } from './unary-table.js';
 
 /** Elementwise binary kernels with broadcasting. Output dtype is given (bool for comparisons and logic). */
 export const BINARY_PRIMITIVES = [
@@ -91,8 +65,11 @@ export interface Conv2dAttrs {
   groups: number;
 }
 
-/** Attrs of every kernel, primitive or composite. */
-export interface KernelAttrs extends Record<UnaryPrimitive | BinaryPrimitive, NoAttrs> {
+/**
+ * Attrs of every kernel, primitive or composite. The unary ones (primitives and fused activations,
+ * e.g. `LeakyRelu: { alpha: number }`) come from their rows in unary-table.ts.
+ */
+export interface KernelAttrs extends UnaryKernelAttrs, Record<BinaryPrimitive, NoAttrs> {
   // --- primitives ---
   /** Convert to `outputs[0].dtype`. float→int32 truncates toward zero; anything→bool is `x != 0`. */
   Cast: NoAttrs;
@@ -154,20 +131,6 @@ export interface KernelAttrs extends Record<UnaryPrimitive | BinaryPrimitive, No
   AvgPool2dGrad: Pool2dAttrs & { countIncludePad: boolean };
 
   // --- composites: core implements these from primitives; a backend may register a fused kernel ---
-  Log2: NoAttrs;
-  LogSigmoid: NoAttrs;
-  Softsign: NoAttrs;
-  Relu6: NoAttrs;
-  LeakyRelu: { alpha: number };
-  Elu: { alpha: number };
-  Selu: NoAttrs;
-  Celu: { alpha: number };
-  Gelu: { approximate: 'none' | 'tanh' };
-  Silu: NoAttrs;
-  Mish: NoAttrs;
-  HardSigmoid: NoAttrs;
-  HardTanh: { min: number; max: number };
-  HardSwish: NoAttrs;
   Softmax: { axis: number };
   LogSoftmax: { axis: number };
   /**
@@ -258,7 +221,7 @@ export type KernelTable = { readonly [K in KernelName]?: KernelImpl<KernelAttrs[
 
 /** Kernels every backend must implement. Everything else in `KernelAttrs` is a composite. */
 export const PRIMITIVES: readonly KernelName[] = [
-  ...UNARY_PRIMITIVES,
+  ...UNARY_PRIMITIVES_,
   ...BINARY_PRIMITIVES,
   'Cast',
   'Clip',
@@ -297,20 +260,7 @@ export const PRIMITIVES: readonly KernelName[] = [
 ];
 
 export const COMPOSITES: readonly KernelName[] = [
-  'Log2',
-  'LogSigmoid',
-  'Softsign',
-  'Relu6',
-  'LeakyRelu',
-  'Elu',
-  'Selu',
-  'Celu',
-  'Gelu',
-  'Silu',
-  'Mish',
-  'HardSigmoid',
-  'HardTanh',
-  'HardSwish',
+  ...UNARY_ACTIVATIONS,
   'Softmax',
   'LogSoftmax',
   'LayerNorm',
@@ -346,41 +296,23 @@ const ANY: KernelDTypes = { data: ['float32', 'int32', 'bool'] };
 const B: KernelDTypes = { data: ['bool'] };
 const INDEXED: KernelDTypes = { data: ['float32', 'int32', 'bool'], fixed: { 1: 'int32' } };
 
+/**
+ * The unary kernels' dtypes, from their kind in unary-table.ts: 'numeric' ops keep int32, logic
+ * takes bool, the rest compute in float32 (rounding is the identity on integers and the predicates
+ * constant there: core never calls them with integers).
+ */
+function unaryDTypes(): { readonly [K in UnaryPrimitive | UnaryActivation]: KernelDTypes } {
+  const out: Record<string, KernelDTypes> = {};
+  for (const [name, row] of UNARY_ROWS) {
+    if (row.kind === 'form') continue;
+    out[name] = row.kind === 'numeric' ? FI : row.kind === 'logic' ? B : F;
+  }
+  return out as { readonly [K in UnaryPrimitive | UnaryActivation]: KernelDTypes };
+}
+
 /** Accepted dtypes of every kernel, primitive and composite: one row each. */
 export const KERNEL_DTYPES: { readonly [K in KernelName]: KernelDTypes } = {
-  // unary: 'numeric' ops keep int32; the rest compute in float32; LogicalNot takes bool
-  Neg: FI,
-  Abs: FI,
-  Sign: FI,
-  Square: FI,
-  Relu: FI,
-  Exp: F,
-  Expm1: F,
-  Log: F,
-  Log1p: F,
-  Sqrt: F,
-  Rsqrt: F,
-  Reciprocal: F,
-  Sin: F,
-  Cos: F,
-  Tan: F,
-  Asin: F,
-  Acos: F,
-  Atan: F,
-  Sinh: F,
-  Cosh: F,
-  Tanh: F,
-  Sigmoid: F,
-  Softplus: F,
-  Erf: F,
-  // rounding is the identity on integers and the predicates constant there: core never calls them
-  Floor: F,
-  Ceil: F,
-  Round: F,
-  Trunc: F,
-  IsNaN: F,
-  IsFinite: F,
-  LogicalNot: B,
+  ...unaryDTypes(),
   // binary: arithmetic in the promoted type (bool → int32); true division and atan2 in float32
   Add: FI,
   Sub: FI,
@@ -438,20 +370,6 @@ export const KERNEL_DTYPES: { readonly [K in KernelName]: KernelDTypes } = {
   MaxPool2dGrad: F,
   AvgPool2d: F,
   AvgPool2dGrad: F,
-  Log2: F,
-  LogSigmoid: F,
-  Softsign: F,
-  Relu6: F,
-  LeakyRelu: F,
-  Elu: F,
-  Selu: F,
-  Celu: F,
-  Gelu: F,
-  Silu: F,
-  Mish: F,
-  HardSigmoid: F,
-  HardTanh: F,
-  HardSwish: F,
   Softmax: F,
   LogSoftmax: F,
   LayerNorm: F,

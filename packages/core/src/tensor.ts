@@ -1,18 +1,12 @@
-import { type BackwardOptions, invalidateLiveness, type Node } from './autograd.js';
+import type { BackwardOptions } from './autograd.js';
 import type { Backend } from './backend.js';
 import type { Scope } from './context.js';
 import type { DType, TypedArray } from './dtype.js';
-import {
-  checkAlloc,
-  getBackend,
-  resolveBackend,
-  Storage,
-  type Token,
-  trackTensor,
-  untrackTensor,
-} from './engine.js';
-import type * as ops from './ops/index.js';
+import { invalidateLiveness, type Node } from './graph.js';
+import type { METHOD_TABLE } from './ops/index.js';
+import { checkAlloc, getBackend, resolveBackend } from './registry.js';
 import { fmtShape, type Shape, sizeOf } from './shape.js';
+import { Storage, type Token, trackTensor, untrackTensor } from './storage.js';
 
 /** Nested JS arrays as returned by `array()`. */
 export type NestedArray = number | boolean | NestedArray[];
@@ -32,6 +26,7 @@ let nextId = 0;
  * An immutable n-dimensional array on a backend. Ops never change a tensor; they return new ones.
  * Free its memory with `dispose()`, `using`, or by creating it inside `scope()`.
  */
+// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the interface below adds the op methods that methods.ts attaches
 export class Tensor {
   readonly id = nextId++;
   readonly size: number;
@@ -226,121 +221,6 @@ export class Tensor {
     this.dispose();
   }
 
-  // --- chainable ops (attached in methods.ts; each is the function of the same name) ---
-  declare neg: Method<typeof ops.neg>;
-  declare abs: Method<typeof ops.abs>;
-  declare sign: Method<typeof ops.sign>;
-  declare exp: Method<typeof ops.exp>;
-  declare expm1: Method<typeof ops.expm1>;
-  declare log: Method<typeof ops.log>;
-  declare log1p: Method<typeof ops.log1p>;
-  declare log2: Method<typeof ops.log2>;
-  declare sqrt: Method<typeof ops.sqrt>;
-  declare rsqrt: Method<typeof ops.rsqrt>;
-  declare square: Method<typeof ops.square>;
-  declare reciprocal: Method<typeof ops.reciprocal>;
-  declare sin: Method<typeof ops.sin>;
-  declare cos: Method<typeof ops.cos>;
-  declare tan: Method<typeof ops.tan>;
-  declare asin: Method<typeof ops.asin>;
-  declare acos: Method<typeof ops.acos>;
-  declare atan: Method<typeof ops.atan>;
-  declare sinh: Method<typeof ops.sinh>;
-  declare cosh: Method<typeof ops.cosh>;
-  declare tanh: Method<typeof ops.tanh>;
-  declare sigmoid: Method<typeof ops.sigmoid>;
-  declare logSigmoid: Method<typeof ops.logSigmoid>;
-  declare softplus: Method<typeof ops.softplus>;
-  declare softsign: Method<typeof ops.softsign>;
-  declare relu: Method<typeof ops.relu>;
-  declare relu6: Method<typeof ops.relu6>;
-  declare leakyRelu: Method<typeof ops.leakyRelu>;
-  declare elu: Method<typeof ops.elu>;
-  declare selu: Method<typeof ops.selu>;
-  declare celu: Method<typeof ops.celu>;
-  declare gelu: Method<typeof ops.gelu>;
-  declare silu: Method<typeof ops.silu>;
-  declare mish: Method<typeof ops.mish>;
-  declare hardSigmoid: Method<typeof ops.hardSigmoid>;
-  declare hardSwish: Method<typeof ops.hardSwish>;
-  declare hardTanh: Method<typeof ops.hardTanh>;
-  declare erf: Method<typeof ops.erf>;
-  declare floor: Method<typeof ops.floor>;
-  declare ceil: Method<typeof ops.ceil>;
-  declare round: Method<typeof ops.round>;
-  declare trunc: Method<typeof ops.trunc>;
-  declare isNaN: Method<typeof ops.isNaN>;
-  declare isFinite: Method<typeof ops.isFinite>;
-  declare logicalNot: Method<typeof ops.logicalNot>;
-  declare clip: Method<typeof ops.clip>;
-  declare cast: Method<typeof ops.cast>;
-  declare add: Method<typeof ops.add>;
-  declare sub: Method<typeof ops.sub>;
-  declare mul: Method<typeof ops.mul>;
-  declare div: Method<typeof ops.div>;
-  declare pow: Method<typeof ops.pow>;
-  declare maximum: Method<typeof ops.maximum>;
-  declare minimum: Method<typeof ops.minimum>;
-  declare mod: Method<typeof ops.mod>;
-  declare floorDiv: Method<typeof ops.floorDiv>;
-  declare atan2: Method<typeof ops.atan2>;
-  declare equal: Method<typeof ops.equal>;
-  declare notEqual: Method<typeof ops.notEqual>;
-  declare less: Method<typeof ops.less>;
-  declare lessEqual: Method<typeof ops.lessEqual>;
-  declare greater: Method<typeof ops.greater>;
-  declare greaterEqual: Method<typeof ops.greaterEqual>;
-  declare logicalAnd: Method<typeof ops.logicalAnd>;
-  declare logicalOr: Method<typeof ops.logicalOr>;
-  declare logicalXor: Method<typeof ops.logicalXor>;
-  declare sum: Method<typeof ops.sum>;
-  declare mean: Method<typeof ops.mean>;
-  declare prod: Method<typeof ops.prod>;
-  declare max: Method<typeof ops.max>;
-  declare min: Method<typeof ops.min>;
-  declare any: Method<typeof ops.any>;
-  declare all: Method<typeof ops.all>;
-  declare argmax: Method<typeof ops.argmax>;
-  declare argmin: Method<typeof ops.argmin>;
-  declare variance: Method<typeof ops.variance>;
-  declare std: Method<typeof ops.std>;
-  declare logSumExp: Method<typeof ops.logSumExp>;
-  declare norm: Method<typeof ops.norm>;
-  declare matmul: Method<typeof ops.matmul>;
-  declare dot: Method<typeof ops.dot>;
-  declare outer: Method<typeof ops.outer>;
-  declare reshape: Method<typeof ops.reshape>;
-  declare flatten: Method<typeof ops.flatten>;
-  declare squeeze: Method<typeof ops.squeeze>;
-  declare unsqueeze: Method<typeof ops.unsqueeze>;
-  declare transpose: Method<typeof ops.transpose>;
-  declare permute: Method<typeof ops.permute>;
-  declare broadcastTo: Method<typeof ops.broadcastTo>;
-  declare split: Method<typeof ops.split>;
-  declare chunk: Method<typeof ops.chunk>;
-  declare slice: Method<typeof ops.slice>;
-  declare pad: Method<typeof ops.pad>;
-  declare clone: Method<typeof ops.clone>;
-  declare tile: Method<typeof ops.tile>;
-  declare repeat: Method<typeof ops.repeat>;
-  declare flip: Method<typeof ops.flip>;
-  declare roll: Method<typeof ops.roll>;
-  declare tril: Method<typeof ops.tril>;
-  declare triu: Method<typeof ops.triu>;
-  declare gather: Method<typeof ops.gather>;
-  declare take: Method<typeof ops.take>;
-  declare indexSelect: Method<typeof ops.indexSelect>;
-  declare scatter: Method<typeof ops.scatter>;
-  declare scatterAdd: Method<typeof ops.scatterAdd>;
-  declare maskedFill: Method<typeof ops.maskedFill>;
-  declare topk: Method<typeof ops.topk>;
-  declare sort: Method<typeof ops.sort>;
-  declare argsort: Method<typeof ops.argsort>;
-  declare cumsum: Method<typeof ops.cumsum>;
-  declare cumprod: Method<typeof ops.cumprod>;
-  declare oneHot: Method<typeof ops.oneHot>;
-  declare softmax: Method<typeof ops.softmax>;
-  declare logSoftmax: Method<typeof ops.logSoftmax>;
   /**
    * Accumulate gradients into `.grad` of the leaves this tensor depends on (see `backward`):
    * `loss.backward()`, `y.backward(cotangent)`, `loss.backward({ retainGraph: true })`.
@@ -416,5 +296,14 @@ export function activeBackendName(): string {
   return getBackend().name;
 }
 
-/** A function of a tensor, seen as a method of that tensor. */
+/** A function of a tensor, seen as a method of that tensor (its first parameter dropped). */
 type Method<F> = F extends (self: Tensor, ...rest: infer R) => infer O ? (...rest: R) => O : never;
+
+/** The chainable ops as methods, derived from the one table (`METHOD_TABLE` in ops/index.ts). */
+type MethodsOf<T> = { [K in keyof T]: Method<T[K]> };
+
+/**
+ * The chainable ops (`x.add(y).relu()`): each is the function of the same name with the tensor as
+ * its first argument, put on the prototype by methods.ts from the same table.
+ */
+export interface Tensor extends MethodsOf<typeof METHOD_TABLE> {}

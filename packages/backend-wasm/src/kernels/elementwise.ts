@@ -1,65 +1,41 @@
-import type { BiasActivation, BinaryPrimitive, KernelAttrs, TypedArray, UnaryPrimitive } from '@myelin/core';
-import { BINARY_PRIMITIVES, stridesOf, UNARY_PRIMITIVES } from '@myelin/core';
+import type {
+  BinaryPrimitive,
+  KernelAttrs,
+  TypedArray,
+  UnaryActivation,
+  UnaryFormName,
+  UnaryPrimitive,
+} from '@myelin/core';
+import {
+  BIAS_ACTIVATION_ROWS,
+  BINARY_PRIMITIVES,
+  stridesOf,
+  UNARY_ACTIVATIONS,
+  UNARY_PRIMITIVES,
+  UNARY_ROWS,
+  unaryForm,
+} from '@myelin/core';
 import type { Runtime } from '../runtime.js';
 import { DTYPE_CODE, dataOf, type WasmKernel, type WasmKernelTable } from './kernel.js';
 import { broadcastStrides, mergeDims, StridedRuns } from './strided.js';
 
 /*
- * Elementwise kernels: thin host wrappers over the wasm loops in assembly/elementwise.ts. The op
- * numbers below are the indices the wasm switch uses; keep both lists in the same order.
+ * Elementwise kernels: thin host wrappers over the wasm loops in assembly/elementwise.ts. The unary
+ * op numbers are the rows of core's `UNARY_TABLE` that have an AssemblyScript formula, in table
+ * order: scripts/build-wasm.mjs generates the wasm switch from the same rows, so the two cannot
+ * drift apart.
  */
 
-/** Unary float ops in wasm order: the primitives' float forms, then the fused activations. */
-const UNARY_F32 = [
-  'Neg',
-  'Abs',
-  'Sign',
-  'Exp',
-  'Expm1',
-  'Log',
-  'Log1p',
-  'Sqrt',
-  'Rsqrt',
-  'Square',
-  'Reciprocal',
-  'Sin',
-  'Cos',
-  'Tan',
-  'Asin',
-  'Acos',
-  'Atan',
-  'Sinh',
-  'Cosh',
-  'Tanh',
-  'Sigmoid',
-  'Softplus',
-  'Relu',
-  'Erf',
-  'Floor',
-  'Ceil',
-  'Round',
-  'Trunc',
-  'Log2',
-  'LogSigmoid',
-  'Softsign',
-  'Relu6',
-  'LeakyRelu',
-  'Elu',
-  'Selu',
-  'Celu',
-  'Gelu',
-  'GeluTanh',
-  'Silu',
-  'Mish',
-  'HardSigmoid',
-  'HardTanh',
-  'HardSwish',
-] as const;
-type UnaryF32 = (typeof UNARY_F32)[number];
-const UNARY_CODE = Object.fromEntries(UNARY_F32.map((n, i) => [n, i])) as Record<UnaryF32, number>;
+/** The wasm op number of each unary row with a float formula. */
+const UNARY_CODE = Object.fromEntries(
+  UNARY_ROWS.filter(([, row]) => row.asc !== null).map(([name], i) => [name, i]),
+) as Record<UnaryFormName, number>;
 
-/** Unary ops with an int32 form in wasm (the rest are the identity on integers). */
-const UNARY_I32 = new Set<string>(['Neg', 'Abs', 'Sign', 'Square', 'Relu']);
+/** Unary rows with an int32 form in wasm (the rest are the identity on integers). */
+const UNARY_I32 = new Set<string>(UNARY_ROWS.filter(([, row]) => row.ascInt).map(([name]) => name));
+
+/** The predicates' numbers in the wasm `predicate` kernel. */
+const PREDICATE_CODE: Readonly<Record<string, number>> = { IsNaN: 0, IsFinite: 1, LogicalNot: 2 };
 
 const BINARY_CODE = Object.fromEntries(BINARY_PRIMITIVES.map((n, i) => [n, i])) as Record<
   BinaryPrimitive,
@@ -99,21 +75,22 @@ function unaryKernel(op: UnaryPrimitive): WasmKernel<KernelAttrs[UnaryPrimitive]
     const n = out.length;
     if (n === 0) return [out];
     const e = rt.exports;
-    if (op === 'IsNaN' || op === 'IsFinite') e.predicate(op === 'IsNaN' ? 0 : 1, xd.ptr, out.ptr, n);
-    else if (op === 'LogicalNot') e.predicate(2, xd.ptr, out.ptr, n);
-    else if (xd.dtype === 'float32') unaryF32(rt, UNARY_CODE[op as UnaryF32], xd.ptr, out.ptr, n, 0, 0);
-    else if (UNARY_I32.has(op)) e.unaryI32(UNARY_CODE[op as UnaryF32], xd.ptr, out.ptr, n);
+    const predicate = PREDICATE_CODE[op];
+    if (predicate !== undefined) e.predicate(predicate, xd.ptr, out.ptr, n);
+    else if (xd.dtype === 'float32') unaryF32(rt, UNARY_CODE[op], xd.ptr, out.ptr, n, 0, 0);
+    else if (UNARY_I32.has(op)) e.unaryI32(UNARY_CODE[op], xd.ptr, out.ptr, n);
     else e.cast(DTYPE_CODE[xd.dtype], DTYPE_CODE[xd.dtype], xd.ptr, out.ptr, n);
     return [out];
   };
 }
 
-function activationKernel<A>(op: UnaryF32, params?: (attrs: A) => [number, number]): WasmKernel<A> {
+/** A fused activation of the table: the formula its attrs pick (Gelu's tanh form), with p and q. */
+function activationKernel(op: UnaryActivation): WasmKernel<unknown> {
   return (rt, { inputs: [x], attrs, outputs: [spec] }) => {
     const xd = dataOf(x!);
     const out = rt.allocate(xd.length, spec!.dtype);
-    const [p, q] = params ? params(attrs) : [0, 0];
-    if (out.length > 0) unaryF32(rt, UNARY_CODE[op], xd.ptr, out.ptr, out.length, p, q);
+    const [form, p, q] = unaryForm(op, attrs as object);
+    if (out.length > 0) unaryF32(rt, UNARY_CODE[form], xd.ptr, out.ptr, out.length, p, q);
     return [out];
   };
 }
@@ -211,15 +188,6 @@ export function copyRuns(runs: StridedRuns, xv: TypedArray, out: TypedArray): vo
   }
 }
 
-/** The unary formula each bias activation runs in place. */
-const BIAS_ACTIVATION: Record<Exclude<BiasActivation, 'none'>, UnaryF32> = {
-  relu: 'Relu',
-  gelu: 'Gelu',
-  tanh: 'Tanh',
-  sigmoid: 'Sigmoid',
-  silu: 'Silu',
-};
-
 /**
  * The fused epilogue of a dense or conv layer: out = x + bias along `axis` (each sum rounded to
  * float32, as a separate add), then the activation in place — one kernel call, no intermediate
@@ -239,19 +207,20 @@ const biasAct: WasmKernel<KernelAttrs['BiasAct']> = (rt, { inputs: [x, bias], at
   const [at, nd] = writeDims(rt, dims, 3);
   rt.exports.binary(0, BINARY_CODE.Add, out.ptr, xd.ptr, bd.ptr, at, nd);
   if (attrs.activation !== 'none') {
-    unaryF32(rt, UNARY_CODE[BIAS_ACTIVATION[attrs.activation]], out.ptr, out.ptr, total, 0, 0);
+    unaryF32(rt, UNARY_CODE[BIAS_ACTIVATION_ROWS[attrs.activation]], out.ptr, out.ptr, total, 0, 0);
   }
   return [out];
 };
 
 function unaryAndBinaryKernels(): WasmKernelTable {
-  const table: Record<string, WasmKernel<Record<string, never>>> = {};
+  const table: Record<string, WasmKernel<never>> = {};
   for (const op of UNARY_PRIMITIVES) table[op] = unaryKernel(op);
+  for (const op of UNARY_ACTIVATIONS) table[op] = activationKernel(op);
   for (const op of BINARY_PRIMITIVES) table[op] = binaryKernel(op);
   return table as WasmKernelTable;
 }
 
-/** Elementwise kernels: unary and binary tables, Cast, Clip, Where, BroadcastTo, fused activations. */
+/** Elementwise kernels: unary and binary tables (with the fused activations), Cast, Clip, Where, BroadcastTo, BiasAct. */
 export const elementwiseKernels: WasmKernelTable = {
   ...unaryAndBinaryKernels(),
   Cast: cast,
@@ -259,19 +228,4 @@ export const elementwiseKernels: WasmKernelTable = {
   BiasAct: biasAct,
   Where: where,
   BroadcastTo: broadcastTo,
-  Log2: activationKernel('Log2'),
-  LogSigmoid: activationKernel('LogSigmoid'),
-  Softsign: activationKernel('Softsign'),
-  Relu6: activationKernel('Relu6'),
-  LeakyRelu: activationKernel<{ alpha: number }>('LeakyRelu', (a) => [a.alpha, 0]),
-  Elu: activationKernel<{ alpha: number }>('Elu', (a) => [a.alpha, 0]),
-  Selu: activationKernel('Selu'),
-  Celu: activationKernel<{ alpha: number }>('Celu', (a) => [a.alpha, 0]),
-  Gelu: (rt, args) =>
-    activationKernel<KernelAttrs['Gelu']>(args.attrs.approximate === 'tanh' ? 'GeluTanh' : 'Gelu')(rt, args),
-  Silu: activationKernel('Silu'),
-  Mish: activationKernel('Mish'),
-  HardSigmoid: activationKernel('HardSigmoid'),
-  HardTanh: activationKernel<{ min: number; max: number }>('HardTanh', (a) => [a.min, a.max]),
-  HardSwish: activationKernel('HardSwish'),
 };

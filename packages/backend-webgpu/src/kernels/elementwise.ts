@@ -1,12 +1,22 @@
 import type {
+  AnyUnaryRow,
   BinaryPrimitive,
   DType,
   KernelAttrs,
   OutputSpec,
   TensorInfo,
+  UnaryActivation,
+  UnaryFormName,
   UnaryPrimitive,
 } from '@myelin/core';
-import { BINARY_PRIMITIVES, sizeOf, UNARY_PRIMITIVES } from '@myelin/core';
+import {
+  BINARY_PRIMITIVES,
+  sizeOf,
+  UNARY_ACTIVATIONS,
+  UNARY_PRIMITIVES,
+  UNARY_TABLE,
+  unaryForm,
+} from '@myelin/core';
 import {
   broadcastStrides,
   bufferOf,
@@ -27,95 +37,13 @@ import type { GpuData } from '../runtime.js';
 import { MATH_WGSL } from './math.wgsl.js';
 
 /*
- * Elementwise kernels as tables of WGSL expressions, each written once: a unary formula in `x`
- * (with activation params `p`, `q`), a binary formula in `a`, `b`. One template wraps a formula into
- * a shader, specialised by dtypes and (for broadcasting) rank; the pipeline cache keys on the text.
+ * Elementwise kernels as WGSL expressions, each written once: a unary formula in `x` (with
+ * activation params `p`, `q`) from its row of core's `UNARY_TABLE` (`wgsl`, `wgslInt`), a binary
+ * formula in `a`, `b` from the table below. One template wraps a formula into a shader, specialised
+ * by dtypes and (for broadcasting) rank; the pipeline cache keys on the text.
  */
 
-type Activation =
-  | 'Log2'
-  | 'LogSigmoid'
-  | 'Softsign'
-  | 'Relu6'
-  | 'LeakyRelu'
-  | 'Elu'
-  | 'Selu'
-  | 'Celu'
-  | 'Gelu'
-  | 'GeluTanh'
-  | 'Silu'
-  | 'Mish'
-  | 'HardSigmoid'
-  | 'HardTanh'
-  | 'HardSwish';
-type BoolUnary = 'IsNaN' | 'IsFinite' | 'LogicalNot';
-
-/** f32 formulas in `x`. */
-const FLOAT_UNARY: Record<Exclude<UnaryPrimitive, BoolUnary> | Activation, string> = {
-  Neg: '-x',
-  Abs: 'abs(x)',
-  Sign: 'sign_(x)',
-  Exp: 'exp(x)',
-  Expm1: 'expm1_(x)',
-  Log: 'select(log(x), select(nan_(), -inf_(), x == 0.0), x <= 0.0)',
-  Log1p: 'select(log1p_(x), select(nan_(), -inf_(), x == -1.0), x <= -1.0)',
-  Sqrt: 'select(sqrt(x), select(nan_(), x, x == 0.0), x <= 0.0)',
-  Rsqrt: 'select(inverseSqrt(x), select(nan_(), 1.0 / x, x == 0.0), x <= 0.0)',
-  Square: 'x * x',
-  Reciprocal: '1.0 / x',
-  Sin: 'sin_(x)',
-  Cos: 'cos_(x)',
-  Tan: 'tan_(x)',
-  Asin: 'asin_(x)',
-  Acos: 'acos_(x)',
-  Atan: 'atan(x)',
-  Sinh: 'select(0.5 * (expm1_(x) - expm1_(-x)), sign_(x) * inf_(), abs(x) > 89.0)',
-  Cosh: 'select(0.5 * (exp(x) + exp(-x)), inf_(), abs(x) > 89.0)',
-  Tanh: 'tanh_(x)',
-  Sigmoid: 'sigmoid_(x)',
-  Softplus: 'softplus_(x)',
-  Relu: 'select(x, 0.0, x < 0.0)',
-  Erf: 'erf_(x)',
-  Floor: 'floor(x)',
-  Ceil: 'ceil(x)',
-  Round: 'round(x)',
-  Trunc: 'trunc(x)',
-  Log2: 'select(log2(x), select(nan_(), -inf_(), x == 0.0), x <= 0.0)',
-  LogSigmoid: 'min(x, 0.0) - log1p_(exp(-abs(x)))',
-  Softsign: 'x / (1.0 + abs(x))',
-  Relu6: 'clip_(x, 0.0, 6.0)',
-  LeakyRelu: 'select(x * p, x, x > 0.0)',
-  Elu: 'select(p * expm1_(x), x, x > 0.0)',
-  Selu: '1.0507009873554805 * select(1.6732632423543772 * expm1_(x), x, x > 0.0)',
-  Celu: 'select(p * expm1_(x / p), x, x > 0.0)',
-  Gelu: '0.5 * x * erfc_(-x * 0.7071067811865476)',
-  GeluTanh: '0.5 * x * (1.0 + tanh_(0.7978845608028654 * (x + 0.044715 * x * x * x)))',
-  Silu: 'x * sigmoid_(x)',
-  Mish: 'x * tanh_(softplus_(x))',
-  HardSigmoid: 'select(select(x / 6.0 + 0.5, 1.0, x >= 3.0), 0.0, x <= -3.0)',
-  HardTanh: 'clip_(x, p, q)',
-  HardSwish: 'select(select(x * (x + 3.0) / 6.0, x, x >= 3.0), 0.0, x <= -3.0)',
-};
-
-/** i32 formulas that differ from the float ones (wrap-around, identity rounding). */
-const INT_UNARY: Partial<Record<UnaryPrimitive, string>> = {
-  Neg: '-x',
-  Abs: 'abs(x)',
-  Sign: 'sign(x)',
-  Square: 'x * x',
-  Floor: 'x',
-  Ceil: 'x',
-  Round: 'x',
-  Trunc: 'x',
-  Relu: 'max(x, 0)',
-};
-
-/** Predicates on an f32 `x` (any input converts to f32 first; exact for bool and small ints). */
-const BOOL_UNARY: Record<BoolUnary, string> = {
-  IsNaN: 'isnan_(x)',
-  IsFinite: 'isfinite_(x)',
-  LogicalNot: '!truthy_(x)',
-};
+const row = (name: UnaryFormName): AnyUnaryRow => UNARY_TABLE[name] as AnyUnaryRow;
 
 /** WGSL that converts a value of `from` type to `to` type, as Cast does. */
 export function convert(expr: string, from: DType, to: DType): string {
@@ -160,17 +88,15 @@ function runUnary(
 }
 
 function unaryKernel(op: UnaryPrimitive): GpuKernel<unknown> {
+  const r = row(op);
   return (rt, args) => {
     const spec = args.outputs[0];
-    if (op in BOOL_UNARY) {
-      const f = BOOL_UNARY[op as BoolUnary];
-      return runUnary(`select(0u, 1u, ${f})`, 'float32', [0, 0], 'bool')(rt, args);
+    // Predicates on an f32 `x` (any input converts to f32 first; exact for bool and small ints).
+    if (r.kind === 'pred' || r.kind === 'logic') {
+      return runUnary(`select(0u, 1u, ${r.wgsl})`, 'float32', [0, 0], 'bool')(rt, args);
     }
-    if (spec.dtype === 'int32') {
-      const f = INT_UNARY[op];
-      if (f) return runUnary(f, 'int32')(rt, args);
-    }
-    return runUnary(nanSafe(FLOAT_UNARY[op as Exclude<UnaryPrimitive, BoolUnary>], op), 'float32')(rt, args);
+    if (spec.dtype === 'int32' && r.wgslInt) return runUnary(r.wgslInt, 'int32')(rt, args);
+    return runUnary(nanSafe(r.wgsl, op), 'float32')(rt, args);
   };
 }
 
@@ -182,14 +108,17 @@ function nanSafe(formula: string, op: string): string {
   return op === 'Sign' ? formula : `select(${formula}, x, isnan_(x))`;
 }
 
-/** The NaN-preserving f32 formula in `x` of a float unary op or activation (for fused kernels). */
-export function floatFormula(op: Exclude<UnaryPrimitive, BoolUnary> | Activation): string {
-  return nanSafe(FLOAT_UNARY[op], op);
+/** The NaN-preserving f32 formula in `x` of a row of the unary table (for fused kernels). */
+export function floatFormula(op: UnaryFormName): string {
+  return nanSafe(row(op).wgsl, op);
 }
 
-function activation<A>(op: Activation, params?: (a: A) => [number, number]): GpuKernel<A> {
-  return (rt, args) =>
-    runUnary(nanSafe(FLOAT_UNARY[op], op), 'float32', params ? params(args.attrs) : [0, 0])(rt, args);
+/** A fused activation of the table: the formula its attrs pick (Gelu's tanh form), with p and q. */
+function activation(op: UnaryActivation): GpuKernel<unknown> {
+  return (rt, args) => {
+    const [form, p, q] = unaryForm(op, args.attrs as object);
+    return runUnary(floatFormula(form), 'float32', [p, q])(rt, args);
+  };
 }
 
 type Comparison =
@@ -412,35 +341,18 @@ const broadcastTo: GpuKernel<KernelAttrs['BroadcastTo']> = (rt, { inputs: [x], o
 function tables(): GpuKernelTable {
   const t: Record<string, GpuKernel<unknown>> = {};
   for (const op of UNARY_PRIMITIVES) t[op] = unaryKernel(op);
+  for (const op of UNARY_ACTIVATIONS) t[op] = activation(op);
   for (const op of BINARY_PRIMITIVES) t[op] = binaryKernel(op);
   return t as GpuKernelTable;
 }
 
-/** Elementwise kernels: unary and binary tables, Cast, Clip, Where, BroadcastTo, fused activations. */
+/** Elementwise kernels: unary and binary tables (with the fused activations), Cast, Clip, Where, BroadcastTo. */
 export const elementwiseKernels: GpuKernelTable = {
   ...tables(),
   Cast: cast,
   Clip: clip,
   Where: where,
   BroadcastTo: broadcastTo,
-  Log2: activation('Log2'),
-  LogSigmoid: activation('LogSigmoid'),
-  Softsign: activation('Softsign'),
-  Relu6: activation('Relu6'),
-  LeakyRelu: activation<{ alpha: number }>('LeakyRelu', (a) => [a.alpha, 0]),
-  Elu: activation<{ alpha: number }>('Elu', (a) => [a.alpha, 0]),
-  Selu: activation('Selu'),
-  Celu: activation<{ alpha: number }>('Celu', (a) => [a.alpha, 0]),
-  Gelu: (rt, args) =>
-    runUnary(
-      nanSafe(FLOAT_UNARY[args.attrs.approximate === 'tanh' ? 'GeluTanh' : 'Gelu'], 'Gelu'),
-      'float32',
-    )(rt, args),
-  Silu: activation('Silu'),
-  Mish: activation('Mish'),
-  HardSigmoid: activation('HardSigmoid'),
-  HardTanh: activation<{ min: number; max: number }>('HardTanh', (a) => [a.min, a.max]),
-  HardSwish: activation('HardSwish'),
 };
 
 export { strides };

@@ -1,4 +1,5 @@
 import type { BiasActivation, KernelAttrs } from '@myelin/core';
+import { BIAS_ACTIVATION_ROWS } from '@myelin/core';
 import {
   around,
   bufferOf,
@@ -78,14 +79,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   return [out];
 };
 
-const BIAS_ACTIVATIONS: Record<BiasActivation, string> = {
-  none: 'x',
-  relu: floatFormula('Relu'),
-  gelu: floatFormula('Gelu'),
-  tanh: floatFormula('Tanh'),
-  sigmoid: floatFormula('Sigmoid'),
-  silu: floatFormula('Silu'),
-};
+/** The WGSL formula of each bias activation, from its row of core's unary table. */
+const biasActivation = (a: BiasActivation) => (a === 'none' ? 'x' : floatFormula(BIAS_ACTIVATION_ROWS[a]));
 
 const biasAct: GpuKernel<KernelAttrs['BiasAct']> = (rt, { inputs: [x, bias], attrs, outputs: [spec] }) => {
   const out = output(rt, spec);
@@ -98,7 +93,7 @@ ${header([
   ['bs', 'f32'],
   ['out', 'f32'],
 ])}
-fn act(x: f32) -> f32 { return ${BIAS_ACTIVATIONS[attrs.activation]}; }
+fn act(x: f32) -> f32 { return ${biasActivation(attrs.activation)}; }
 ${main1d(`  out[i] = act(xs[i] + bs[(i / params[2]) % params[1]]);`)}`;
   rt.dispatch(source, meta([n, len, inner]), [bufferOf(x), bufferOf(bias), out.buffer as GPUBuffer], n);
   return [out];

@@ -1,7 +1,7 @@
 import type { Module } from '../module.js';
 import type { Tensor } from '../tensor.js';
-import { loadSafetensors, saveSafetensors } from './index.js';
 import { joinState, type StateJson, splitState } from './state.js';
+import { loadSafetensors, saveSafetensors } from './tensors.js';
 
 /**
  * A model (and optionally its optimizer) in one safetensors file.

@@ -9,23 +9,26 @@ import {
 import type { OutputSpec } from '../backend.js';
 import { type DType, promoteTypes } from '../dtype.js';
 import { getBackend } from '../engine.js';
-import type { BinaryPrimitive, KernelAttrs, KernelName, UnaryPrimitive } from '../kernels.js';
+import type { BinaryPrimitive, KernelAttrs, KernelName } from '../kernels.js';
 import { broadcastShapes, fmtShape, type Shape, shapesEqual, sizeOf } from '../shape.js';
 import { Tensor, type TensorLike } from '../tensor.js';
+import {
+  UNARY_ROWS,
+  UNARY_TABLE,
+  type UnaryActivation,
+  type UnaryOps,
+  type UnaryPrimitive,
+  type UnaryRow,
+} from '../unary-table.js';
 import { full, toTensor, zerosLike } from './creation.js';
-import { sum } from './reduce.js';
-import { reshape } from './shape.js';
+import * as elementwiseOps from './elementwise.js';
+import { cast, reshape, sum } from './kernel-calls.js';
+
+export { cast } from './kernel-calls.js';
 
 // ---------------------------------------------------------------------------------------------
-// Casting
+// Casting (`cast` itself is a kernel call of ./kernel-calls.ts)
 // ---------------------------------------------------------------------------------------------
-
-/** Convert to `dtype` (float→int32 truncates toward zero; anything→bool is `x != 0`). */
-export function cast(x: Tensor, dtype: DType): Tensor {
-  if (x.dtype === dtype) return x;
-  return apply('Cast', [x], {}, [{ shape: x.shape, dtype }])[0]!;
-}
-defineGrad('Cast', ({ dys, inputs }) => [inputs[0]!.dtype === 'float32' ? cast(dys[0]!, 'float32') : null]);
 
 const asFloat = (x: Tensor) => (x.dtype === 'float32' ? x : cast(x, 'float32'));
 
@@ -41,54 +44,18 @@ export function unbroadcast(g: Tensor, shape: Shape): Tensor {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Unary primitives: one row each — which dtypes the kernel sees and the gradient rule.
+// Unary primitives: their rows (dtype kind, gradient rule, kernels) are in unary-table.ts.
 // ---------------------------------------------------------------------------------------------
 
-/**
- * How a unary op treats dtypes: 'float' casts int/bool inputs to float32; 'numeric' keeps int32
- * (bool → int32); 'round' is the identity on integers; 'pred' returns bool; 'logic' takes bool.
- */
-type UnaryKind = 'float' | 'numeric' | 'round' | 'pred' | 'logic';
-
-type UnaryGrad = (dy: Tensor, x: Tensor, y: Tensor) => Tensor;
-
-const UNARY: Record<UnaryPrimitive, [UnaryKind, UnaryGrad | null]> = {
-  Neg: ['numeric', (dy) => neg(dy)],
-  Abs: ['numeric', (dy, x) => mul(dy, sign(x))],
-  Sign: ['numeric', (dy) => zerosLike(dy)],
-  Exp: ['float', (dy, _x, y) => mul(dy, y)],
-  Expm1: ['float', (dy, _x, y) => mul(dy, add(y, 1))],
-  Log: ['float', (dy, x) => div(dy, x)],
-  Log1p: ['float', (dy, x) => div(dy, add(x, 1))],
-  Sqrt: ['float', (dy, _x, y) => div(dy, mul(y, 2))],
-  Rsqrt: ['float', (dy, _x, y) => mul(dy, mul(pow(y, 3), -0.5))],
-  Square: ['numeric', (dy, x) => mul(dy, mul(x, 2))],
-  Reciprocal: ['float', (dy, _x, y) => neg(mul(dy, square(y)))],
-  Sin: ['float', (dy, x) => mul(dy, cos(x))],
-  Cos: ['float', (dy, x) => neg(mul(dy, sin(x)))],
-  Tan: ['float', (dy, _x, y) => mul(dy, add(square(y), 1))],
-  Asin: ['float', (dy, x) => div(dy, sqrt(sub(1, square(x))))],
-  Acos: ['float', (dy, x) => neg(div(dy, sqrt(sub(1, square(x)))))],
-  Atan: ['float', (dy, x) => div(dy, add(square(x), 1))],
-  Sinh: ['float', (dy, x) => mul(dy, cosh(x))],
-  Cosh: ['float', (dy, x) => mul(dy, sinh(x))],
-  Tanh: ['float', (dy, _x, y) => mul(dy, sub(1, square(y)))],
-  Sigmoid: ['float', (dy, _x, y) => mul(dy, mul(y, sub(1, y)))],
-  Softplus: ['float', (dy, x) => mul(dy, sigmoid(x))],
-  // relu'(0) = 0, as PyTorch.
-  Relu: ['numeric', (dy, x) => mul(dy, cast(greater(x, 0), dy.dtype))],
-  Erf: ['float', (dy, x) => mul(dy, mul(exp(neg(square(x))), 2 / Math.sqrt(Math.PI)))],
-  Floor: ['round', (dy) => zerosLike(dy)],
-  Ceil: ['round', (dy) => zerosLike(dy)],
-  Round: ['round', (dy) => zerosLike(dy)],
-  Trunc: ['round', (dy) => zerosLike(dy)],
-  IsNaN: ['pred', null],
-  IsFinite: ['pred', null],
-  LogicalNot: ['logic', null],
+/** The ops the table's gradient rules and decompositions are written with, handed to them. */
+let tableOps: UnaryOps | null = null;
+const opsForTable = (): UnaryOps => {
+  tableOps ??= { ...elementwiseOps, zerosLike };
+  return tableOps;
 };
 
 function unary(name: UnaryPrimitive, x: Tensor): Tensor {
-  const [kind] = UNARY[name];
+  const kind = UNARY_TABLE[name].kind;
   let input = x;
   let out: DType;
   switch (kind) {
@@ -117,44 +84,49 @@ function unary(name: UnaryPrimitive, x: Tensor): Tensor {
   return apply(name, [input], {}, [{ shape: input.shape, dtype: out }])[0]!;
 }
 
-for (const [name, [, g]] of Object.entries(UNARY) as [UnaryPrimitive, [UnaryKind, UnaryGrad | null]][]) {
-  if (g) defineGrad(name, ({ dys, inputs, outputs }) => [g(dys[0]!, inputs[0]!, outputs[0]!)]);
-  else defineNonDifferentiable(name);
+for (const [name, row] of UNARY_ROWS) {
+  if (row.kind === 'form') continue;
+  const g = row.grad as UnaryRow<unknown>['grad'];
+  if (g) {
+    defineGrad(name, (({ dys, inputs, outputs, attrs }) => [
+      g(opsForTable(), dys[0]!, inputs[0]!, outputs[0]!, attrs),
+    ]) as GradFn<never>);
+  } else defineNonDifferentiable(name);
 }
 
-export const neg = (x: TensorLike) => unary('Neg', toTensor(x));
-export const abs = (x: TensorLike) => unary('Abs', toTensor(x));
-export const sign = (x: TensorLike) => unary('Sign', toTensor(x));
-export const exp = (x: TensorLike) => unary('Exp', toTensor(x));
-export const expm1 = (x: TensorLike) => unary('Expm1', toTensor(x));
-export const log = (x: TensorLike) => unary('Log', toTensor(x));
-export const log1p = (x: TensorLike) => unary('Log1p', toTensor(x));
-export const sqrt = (x: TensorLike) => unary('Sqrt', toTensor(x));
-export const rsqrt = (x: TensorLike) => unary('Rsqrt', toTensor(x));
-export const square = (x: TensorLike) => unary('Square', toTensor(x));
-export const reciprocal = (x: TensorLike) => unary('Reciprocal', toTensor(x));
-export const sin = (x: TensorLike) => unary('Sin', toTensor(x));
-export const cos = (x: TensorLike) => unary('Cos', toTensor(x));
-export const tan = (x: TensorLike) => unary('Tan', toTensor(x));
-export const asin = (x: TensorLike) => unary('Asin', toTensor(x));
-export const acos = (x: TensorLike) => unary('Acos', toTensor(x));
-export const atan = (x: TensorLike) => unary('Atan', toTensor(x));
-export const sinh = (x: TensorLike) => unary('Sinh', toTensor(x));
-export const cosh = (x: TensorLike) => unary('Cosh', toTensor(x));
-export const tanh = (x: TensorLike) => unary('Tanh', toTensor(x));
-export const sigmoid = (x: TensorLike) => unary('Sigmoid', toTensor(x));
+export const neg = (x: TensorLike): Tensor => unary('Neg', toTensor(x));
+export const abs = (x: TensorLike): Tensor => unary('Abs', toTensor(x));
+export const sign = (x: TensorLike): Tensor => unary('Sign', toTensor(x));
+export const exp = (x: TensorLike): Tensor => unary('Exp', toTensor(x));
+export const expm1 = (x: TensorLike): Tensor => unary('Expm1', toTensor(x));
+export const log = (x: TensorLike): Tensor => unary('Log', toTensor(x));
+export const log1p = (x: TensorLike): Tensor => unary('Log1p', toTensor(x));
+export const sqrt = (x: TensorLike): Tensor => unary('Sqrt', toTensor(x));
+export const rsqrt = (x: TensorLike): Tensor => unary('Rsqrt', toTensor(x));
+export const square = (x: TensorLike): Tensor => unary('Square', toTensor(x));
+export const reciprocal = (x: TensorLike): Tensor => unary('Reciprocal', toTensor(x));
+export const sin = (x: TensorLike): Tensor => unary('Sin', toTensor(x));
+export const cos = (x: TensorLike): Tensor => unary('Cos', toTensor(x));
+export const tan = (x: TensorLike): Tensor => unary('Tan', toTensor(x));
+export const asin = (x: TensorLike): Tensor => unary('Asin', toTensor(x));
+export const acos = (x: TensorLike): Tensor => unary('Acos', toTensor(x));
+export const atan = (x: TensorLike): Tensor => unary('Atan', toTensor(x));
+export const sinh = (x: TensorLike): Tensor => unary('Sinh', toTensor(x));
+export const cosh = (x: TensorLike): Tensor => unary('Cosh', toTensor(x));
+export const tanh = (x: TensorLike): Tensor => unary('Tanh', toTensor(x));
+export const sigmoid = (x: TensorLike): Tensor => unary('Sigmoid', toTensor(x));
 /** log(1 + exp(x)), linear above 20 as PyTorch. */
-export const softplus = (x: TensorLike) => unary('Softplus', toTensor(x));
-export const relu = (x: TensorLike) => unary('Relu', toTensor(x));
-export const erf = (x: TensorLike) => unary('Erf', toTensor(x));
-export const floor = (x: TensorLike) => unary('Floor', toTensor(x));
-export const ceil = (x: TensorLike) => unary('Ceil', toTensor(x));
+export const softplus = (x: TensorLike): Tensor => unary('Softplus', toTensor(x));
+export const relu = (x: TensorLike): Tensor => unary('Relu', toTensor(x));
+export const erf = (x: TensorLike): Tensor => unary('Erf', toTensor(x));
+export const floor = (x: TensorLike): Tensor => unary('Floor', toTensor(x));
+export const ceil = (x: TensorLike): Tensor => unary('Ceil', toTensor(x));
 /** Rounds half to even, as PyTorch. */
-export const round = (x: TensorLike) => unary('Round', toTensor(x));
-export const trunc = (x: TensorLike) => unary('Trunc', toTensor(x));
-export const isNaN = (x: TensorLike) => unary('IsNaN', toTensor(x));
-export const isFinite = (x: TensorLike) => unary('IsFinite', toTensor(x));
-export const logicalNot = (x: TensorLike) => unary('LogicalNot', toTensor(x));
+export const round = (x: TensorLike): Tensor => unary('Round', toTensor(x));
+export const trunc = (x: TensorLike): Tensor => unary('Trunc', toTensor(x));
+export const isNaN = (x: TensorLike): Tensor => unary('IsNaN', toTensor(x));
+export const isFinite = (x: TensorLike): Tensor => unary('IsFinite', toTensor(x));
+export const logicalNot = (x: TensorLike): Tensor => unary('LogicalNot', toTensor(x));
 
 // ---------------------------------------------------------------------------------------------
 // Binary primitives with broadcasting
@@ -290,28 +262,28 @@ for (const [name, [, g]] of Object.entries(BINARY) as [BinaryPrimitive, [BinaryK
   });
 }
 
-export const add = (a: TensorLike, b: TensorLike) => binary('Add', a, b);
-export const sub = (a: TensorLike, b: TensorLike) => binary('Sub', a, b);
-export const mul = (a: TensorLike, b: TensorLike) => binary('Mul', a, b);
+export const add = (a: TensorLike, b: TensorLike): Tensor => binary('Add', a, b);
+export const sub = (a: TensorLike, b: TensorLike): Tensor => binary('Sub', a, b);
+export const mul = (a: TensorLike, b: TensorLike): Tensor => binary('Mul', a, b);
 /** True division: the result is float32. */
-export const div = (a: TensorLike, b: TensorLike) => binary('Div', a, b);
-export const pow = (a: TensorLike, b: TensorLike) => binary('Pow', a, b);
-export const maximum = (a: TensorLike, b: TensorLike) => binary('Maximum', a, b);
-export const minimum = (a: TensorLike, b: TensorLike) => binary('Minimum', a, b);
+export const div = (a: TensorLike, b: TensorLike): Tensor => binary('Div', a, b);
+export const pow = (a: TensorLike, b: TensorLike): Tensor => binary('Pow', a, b);
+export const maximum = (a: TensorLike, b: TensorLike): Tensor => binary('Maximum', a, b);
+export const minimum = (a: TensorLike, b: TensorLike): Tensor => binary('Minimum', a, b);
 /** Python remainder: the result has the divisor's sign (torch.remainder). */
-export const mod = (a: TensorLike, b: TensorLike) => binary('Mod', a, b);
+export const mod = (a: TensorLike, b: TensorLike): Tensor => binary('Mod', a, b);
 /** Division rounded toward −∞. */
-export const floorDiv = (a: TensorLike, b: TensorLike) => binary('FloorDiv', a, b);
-export const atan2 = (a: TensorLike, b: TensorLike) => binary('Atan2', a, b);
-export const equal = (a: TensorLike, b: TensorLike) => binary('Equal', a, b);
-export const notEqual = (a: TensorLike, b: TensorLike) => binary('NotEqual', a, b);
-export const less = (a: TensorLike, b: TensorLike) => binary('Less', a, b);
-export const lessEqual = (a: TensorLike, b: TensorLike) => binary('LessEqual', a, b);
-export const greater = (a: TensorLike, b: TensorLike) => binary('Greater', a, b);
-export const greaterEqual = (a: TensorLike, b: TensorLike) => binary('GreaterEqual', a, b);
-export const logicalAnd = (a: TensorLike, b: TensorLike) => binary('LogicalAnd', a, b);
-export const logicalOr = (a: TensorLike, b: TensorLike) => binary('LogicalOr', a, b);
-export const logicalXor = (a: TensorLike, b: TensorLike) => binary('LogicalXor', a, b);
+export const floorDiv = (a: TensorLike, b: TensorLike): Tensor => binary('FloorDiv', a, b);
+export const atan2 = (a: TensorLike, b: TensorLike): Tensor => binary('Atan2', a, b);
+export const equal = (a: TensorLike, b: TensorLike): Tensor => binary('Equal', a, b);
+export const notEqual = (a: TensorLike, b: TensorLike): Tensor => binary('NotEqual', a, b);
+export const less = (a: TensorLike, b: TensorLike): Tensor => binary('Less', a, b);
+export const lessEqual = (a: TensorLike, b: TensorLike): Tensor => binary('LessEqual', a, b);
+export const greater = (a: TensorLike, b: TensorLike): Tensor => binary('Greater', a, b);
+export const greaterEqual = (a: TensorLike, b: TensorLike): Tensor => binary('GreaterEqual', a, b);
+export const logicalAnd = (a: TensorLike, b: TensorLike): Tensor => binary('LogicalAnd', a, b);
+export const logicalOr = (a: TensorLike, b: TensorLike): Tensor => binary('LogicalOr', a, b);
+export const logicalXor = (a: TensorLike, b: TensorLike): Tensor => binary('LogicalXor', a, b);
 
 /** `condition ? a : b` elementwise, with broadcasting. */
 export function where(condition: TensorLike, a: TensorLike, b: TensorLike): Tensor {
@@ -391,114 +363,30 @@ export function compositeMulti<K extends KernelName>(
   return decompose();
 }
 
-type Act<A> = { fwd: (x: Tensor, a: A) => Tensor; grad: (dy: Tensor, x: Tensor, y: Tensor, a: A) => Tensor };
-
-function activation<K extends KernelName>(name: K, def: Act<KernelAttrs[K]>) {
-  defineGrad(name, (({ dys, inputs, outputs, attrs }) => [
-    def.grad(dys[0]!, inputs[0]!, outputs[0]!, attrs as KernelAttrs[K]),
-  ]) as GradFn<KernelAttrs[K]>);
-  return (x: TensorLike, attrs: KernelAttrs[K]) => {
-    const xf = asFloat(toTensor(x));
-    return composite(name, [xf], attrs, 'float32', () => def.fwd(xf, attrs));
-  };
+/**
+ * A fused activation of the table: its kernel when the backend has it, else the row's
+ * decomposition. Inputs compute in float32.
+ */
+function activation<K extends UnaryActivation>(name: K, x: TensorLike, attrs: KernelAttrs[K]): Tensor {
+  const xf = asFloat(toTensor(x));
+  const row = UNARY_TABLE[name] as UnaryRow<KernelAttrs[K]>;
+  return composite(name, [xf], attrs, 'float32', () => row.decompose!(opsForTable(), xf, attrs));
 }
 
-const between = (x: Tensor, lo: number, hi: number) =>
-  cast(logicalAnd(greater(x, lo), less(x, hi)), 'float32');
-
-const log2Op = activation('Log2', {
-  fwd: (x) => div(log(x), Math.LN2),
-  grad: (dy, x) => div(dy, mul(x, Math.LN2)),
-});
-const logSigmoidOp = activation('LogSigmoid', {
-  fwd: (x) => neg(softplus(neg(x))),
-  grad: (dy, x) => mul(dy, sigmoid(neg(x))),
-});
-const softsignOp = activation('Softsign', {
-  fwd: (x) => div(x, add(abs(x), 1)),
-  grad: (dy, x) => div(dy, square(add(abs(x), 1))),
-});
-// hardtanh-style ops pass the gradient only strictly inside the range, as PyTorch.
-const hardTanhOp = activation('HardTanh', {
-  fwd: (x, { min, max }) => where(lessEqual(x, min), min, where(greaterEqual(x, max), max, x)),
-  grad: (dy, x, _y, { min, max }) => mul(dy, between(x, min, max)),
-});
-const relu6Op = activation('Relu6', {
-  fwd: (x) => hardTanhOp(x, { min: 0, max: 6 }),
-  grad: (dy, x) => mul(dy, between(x, 0, 6)),
-});
-const leakyReluOp = activation('LeakyRelu', {
-  fwd: (x, { alpha }) => where(greater(x, 0), x, mul(x, alpha)),
-  grad: (dy, x, _y, { alpha }) => mul(dy, where(greater(x, 0), 1, alpha)),
-});
-const eluOp = activation('Elu', {
-  fwd: (x, { alpha }) => where(greater(x, 0), x, mul(expm1(x), alpha)),
-  grad: (dy, x, _y, { alpha }) => mul(dy, where(greater(x, 0), 1, mul(exp(x), alpha))),
-});
-const SELU_ALPHA = 1.6732632423543772;
-const SELU_SCALE = 1.0507009873554805;
-const seluOp = activation('Selu', {
-  fwd: (x) => mul(eluOp(x, { alpha: SELU_ALPHA }), SELU_SCALE),
-  grad: (dy, x) => mul(dy, where(greater(x, 0), SELU_SCALE, mul(exp(x), SELU_SCALE * SELU_ALPHA))),
-});
-const celuOp = activation('Celu', {
-  fwd: (x, { alpha }) => where(greater(x, 0), x, mul(expm1(div(x, alpha)), alpha)),
-  grad: (dy, x, _y, { alpha }) => mul(dy, where(greater(x, 0), 1, exp(div(x, alpha)))),
-});
-const GELU_C = Math.sqrt(2 / Math.PI);
-const geluOp = activation('Gelu', {
-  fwd: (x, { approximate }) =>
-    approximate === 'tanh'
-      ? mul(mul(x, 0.5), add(tanh(mul(add(x, mul(pow(x, 3), 0.044715)), GELU_C)), 1))
-      : mul(mul(x, 0.5), add(erf(mul(x, Math.SQRT1_2)), 1)),
-  grad: (dy, x, _y, { approximate }) => {
-    if (approximate === 'tanh') {
-      const inner = mul(add(x, mul(pow(x, 3), 0.044715)), GELU_C);
-      const t = tanh(inner);
-      const dinner = mul(add(mul(square(x), 3 * 0.044715), 1), GELU_C);
-      return mul(dy, add(mul(add(t, 1), 0.5), mul(mul(mul(x, 0.5), sub(1, square(t))), dinner)));
-    }
-    const cdf = mul(add(erf(mul(x, Math.SQRT1_2)), 1), 0.5);
-    const pdf = mul(exp(mul(square(x), -0.5)), 1 / Math.sqrt(2 * Math.PI));
-    return mul(dy, add(cdf, mul(x, pdf)));
-  },
-});
-const siluOp = activation('Silu', {
-  fwd: (x) => mul(x, sigmoid(x)),
-  grad: (dy, x) => {
-    const s = sigmoid(x);
-    return mul(dy, mul(s, add(mul(x, sub(1, s)), 1)));
-  },
-});
-const mishOp = activation('Mish', {
-  fwd: (x) => mul(x, tanh(softplus(x))),
-  grad: (dy, x) => {
-    const t = tanh(softplus(x));
-    return mul(dy, add(t, mul(mul(x, sigmoid(x)), sub(1, square(t)))));
-  },
-});
-const hardSigmoidOp = activation('HardSigmoid', {
-  fwd: (x) => where(lessEqual(x, -3), 0, where(greaterEqual(x, 3), 1, add(div(x, 6), 0.5))),
-  grad: (dy, x) => div(mul(dy, between(x, -3, 3)), 6),
-});
-// As PyTorch: 0 below −3, x(x+3)/6 on [−3, 3], x above; gradient (2x+3)/6 on the closed interval.
-const hardSwishOp = activation('HardSwish', {
-  fwd: (x) => where(less(x, -3), 0, where(lessEqual(x, 3), div(mul(x, add(x, 3)), 6), x)),
-  grad: (dy, x) => mul(dy, where(less(x, -3), 0, where(lessEqual(x, 3), add(div(x, 3), 0.5), 1))),
-});
-
-export const log2 = (x: TensorLike) => log2Op(x, {});
-export const logSigmoid = (x: TensorLike) => logSigmoidOp(x, {});
-export const softsign = (x: TensorLike) => softsignOp(x, {});
-export const relu6 = (x: TensorLike) => relu6Op(x, {});
-export const leakyRelu = (x: TensorLike, alpha = 0.01) => leakyReluOp(x, { alpha });
-export const elu = (x: TensorLike, alpha = 1) => eluOp(x, { alpha });
-export const selu = (x: TensorLike) => seluOp(x, {});
-export const celu = (x: TensorLike, alpha = 1) => celuOp(x, { alpha });
-export const gelu = (x: TensorLike, options: { approximate?: 'none' | 'tanh' } = {}) =>
-  geluOp(x, { approximate: options.approximate ?? 'none' });
-export const silu = (x: TensorLike) => siluOp(x, {});
-export const mish = (x: TensorLike) => mishOp(x, {});
-export const hardSigmoid = (x: TensorLike) => hardSigmoidOp(x, {});
-export const hardSwish = (x: TensorLike) => hardSwishOp(x, {});
-export const hardTanh = (x: TensorLike, min = -1, max = 1) => hardTanhOp(x, { min, max });
+export const log2 = (x: TensorLike): Tensor => activation('Log2', x, {});
+export const logSigmoid = (x: TensorLike): Tensor => activation('LogSigmoid', x, {});
+export const softsign = (x: TensorLike): Tensor => activation('Softsign', x, {});
+export const relu6 = (x: TensorLike): Tensor => activation('Relu6', x, {});
+export const leakyRelu = (x: TensorLike, alpha = 0.01): Tensor => activation('LeakyRelu', x, { alpha });
+export const elu = (x: TensorLike, alpha = 1): Tensor => activation('Elu', x, { alpha });
+export const selu = (x: TensorLike): Tensor => activation('Selu', x, {});
+export const celu = (x: TensorLike, alpha = 1): Tensor => activation('Celu', x, { alpha });
+export const gelu = (x: TensorLike, options: { approximate?: 'none' | 'tanh' } = {}): Tensor =>
+  activation('Gelu', x, { approximate: options.approximate ?? 'none' });
+export const silu = (x: TensorLike): Tensor => activation('Silu', x, {});
+export const mish = (x: TensorLike): Tensor => activation('Mish', x, {});
+export const hardSigmoid = (x: TensorLike): Tensor => activation('HardSigmoid', x, {});
+export const hardSwish = (x: TensorLike): Tensor => activation('HardSwish', x, {});
+export const hardTanh = (x: TensorLike, min = -1, max = 1): Tensor => activation('HardTanh', x, { min, max });
+/** x − tanh(x), as torch.nn.functional.tanhshrink. */
+export const tanhshrink = (x: TensorLike): Tensor => activation('Tanhshrink', x, {});

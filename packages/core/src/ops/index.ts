@@ -1,5 +1,5 @@
 /**
- * The public op functions. Each op runs inside its own memory scope, so the temporaries it makes
+ * The public op functions, and the one table of which are also `Tensor` methods. Each op runs inside its own memory scope, so the temporaries it makes
  * (weak scalars, casts, the steps of a composite) are freed when it returns, whether or not the
  * caller uses scopes; only its result survives. Calls between ops inside core use the raw
  * functions of ./all.js and pay for no extra scopes.
@@ -201,6 +201,7 @@ export const {
   take,
   tan,
   tanh,
+  tanhshrink,
   tensor,
   tile,
   toTensor,
@@ -219,3 +220,148 @@ export const {
   zeros,
   zerosLike,
 } = ops;
+
+/**
+ * The chainable face of the ops, the one list of it: `x.add(y).relu()` is `relu(add(x, y))`. Each
+ * entry becomes a `Tensor` method (methods.ts puts it on the prototype, tensor.ts derives its type
+ * from this object) calling the function of the same name with the tensor as its first argument.
+ * Adding a method is adding its name here.
+ */
+export const METHOD_TABLE = {
+  // elementwise
+  neg,
+  abs,
+  sign,
+  exp,
+  expm1,
+  log,
+  log1p,
+  log2,
+  sqrt,
+  rsqrt,
+  square,
+  reciprocal,
+  sin,
+  cos,
+  tan,
+  asin,
+  acos,
+  atan,
+  sinh,
+  cosh,
+  tanh,
+  sigmoid,
+  logSigmoid,
+  softplus,
+  softsign,
+  relu,
+  relu6,
+  leakyRelu,
+  elu,
+  selu,
+  celu,
+  gelu,
+  silu,
+  mish,
+  hardSigmoid,
+  hardSwish,
+  hardTanh,
+  erf,
+  floor,
+  ceil,
+  round,
+  trunc,
+  isNaN,
+  isFinite,
+  logicalNot,
+  clip,
+  cast,
+  add,
+  sub,
+  mul,
+  div,
+  pow,
+  maximum,
+  minimum,
+  mod,
+  floorDiv,
+  atan2,
+  equal,
+  notEqual,
+  less,
+  lessEqual,
+  greater,
+  greaterEqual,
+  logicalAnd,
+  logicalOr,
+  logicalXor,
+  // reductions
+  sum,
+  mean,
+  prod,
+  max,
+  min,
+  any,
+  all,
+  argmax,
+  argmin,
+  variance,
+  std,
+  logSumExp,
+  norm,
+  // linear algebra
+  matmul,
+  dot,
+  outer,
+  // shape
+  reshape,
+  flatten,
+  squeeze,
+  unsqueeze,
+  transpose,
+  permute,
+  broadcastTo,
+  split,
+  chunk,
+  slice,
+  pad,
+  clone,
+  tile,
+  repeat,
+  flip,
+  roll,
+  tril,
+  triu,
+  // indexing
+  gather,
+  take,
+  indexSelect,
+  scatter,
+  scatterAdd,
+  maskedFill,
+  topk,
+  sort,
+  argsort,
+  cumsum,
+  cumprod,
+  oneHot,
+  // nn
+  softmax,
+  logSoftmax,
+} as const;
+
+/** The name of every chainable op. */
+export type MethodName = keyof typeof METHOD_TABLE;
+
+// Every function the op modules export is exported above: a new op left out of the list fails to
+// compile here, naming it (types and classes are re-exported separately).
+type OpFunctionName = {
+  [K in keyof typeof raw]: (typeof raw)[K] extends (...args: never[]) => unknown
+    ? K extends Capitalize<K>
+      ? never
+      : K
+    : never;
+}[keyof typeof raw];
+type Unexported = Exclude<OpFunctionName, keyof typeof import('./index.js')>;
+const allExported: [Unexported] extends [never] ? true : { missing: Unexported } = true;
+void allExported;

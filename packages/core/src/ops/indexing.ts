@@ -2,31 +2,12 @@ import { apply, defineGrad } from '../autograd.js';
 import { fmtShape, normAxis } from '../shape.js';
 import type { Tensor, TensorLike } from '../tensor.js';
 import { arange, full, zerosLike } from './creation.js';
-import { cast, equal, greaterEqual, lessEqual, logicalAnd, mul, notEqual, where } from './elementwise.js';
+import { equal, greaterEqual, lessEqual, logicalAnd, mul, notEqual, where } from './elementwise.js';
+import { cast, checkBounds, checkIndex, indexSelect } from './kernel-calls.js';
 import { prod, sum } from './reduce.js';
 import { broadcastTo, flip, pad, permute, reshape, transpose, unsqueeze } from './shape.js';
 
-function checkIndex(op: string, index: Tensor): Tensor {
-  if (index.dtype === 'float32') throw new TypeError(`${op}: index must be int32, got float32`);
-  return index.dtype === 'bool' ? cast(index, 'int32') : index;
-}
-
-/** Host-side bounds check of an index tensor: a clear error instead of garbage from a kernel. */
-function checkBounds(op: string, index: Tensor, n: number, what: string): void {
-  // Needs a synchronous read; backends that cannot do one check (or clamp) in their kernels.
-  if (index.backend.canReadSync === false) return;
-  let v: ArrayLike<number>;
-  try {
-    v = index.dataSync();
-  } catch {
-    // This backend cannot read this tensor synchronously (WebGPU): its kernels clamp instead.
-    return;
-  }
-  for (let i = 0; i < v.length; i++) {
-    const k = v[i]!;
-    if (k < 0 || k >= n) throw new RangeError(`${op}: index ${k} is out of range for ${what} of size ${n}`);
-  }
-}
+export { cumprod, indexSelect } from './kernel-calls.js';
 
 function checkSameRank(op: string, x: Tensor, index: Tensor, axis: number, src?: Tensor): void {
   if (index.rank !== x.rank) {
@@ -69,18 +50,6 @@ export function take(x: Tensor, index: Tensor): Tensor {
   return reshape(picked, idx.shape);
 }
 
-/** Whole slices of `x` along `axis`, chosen by a 1-D int32 index. */
-export function indexSelect(x: Tensor, axis: number, index: Tensor): Tensor {
-  const a = normAxis('indexSelect', axis, x.rank);
-  let idx = checkIndex('indexSelect', index);
-  if (idx.rank === 0) idx = reshape(idx, [1]);
-  if (idx.rank !== 1)
-    throw new RangeError(`indexSelect: index must be 1-D, got shape ${fmtShape(index.shape)}`);
-  checkBounds('indexSelect', idx, x.shape[a]!, `dim ${a}`);
-  const shape = [...x.shape];
-  shape[a] = idx.size;
-  return apply('IndexSelect', [x, idx], { axis: a }, [{ shape, dtype: x.dtype }])[0]!;
-}
 defineGrad('IndexSelect', ({ dys, inputs, attrs }) => {
   const [x, idx] = inputs as [Tensor, Tensor];
   const dy = dys[0]!;
@@ -224,15 +193,6 @@ export function cumsum(x: Tensor, axis: number, options: { reverse?: boolean } =
 }
 defineGrad('Cumsum', ({ dys, attrs }) => [cumsum(dys[0]!, attrs.axis, { reverse: !attrs.reverse })]);
 
-/** Running product along `axis`. */
-export function cumprod(x: Tensor, axis: number, options: { reverse?: boolean } = {}): Tensor {
-  const a = normAxis('cumprod', axis, Math.max(x.rank, 1));
-  const input = x.dtype === 'bool' ? cast(x, 'int32') : x;
-  if (x.rank === 0) return reshape(input, []);
-  return apply('Cumprod', [input], { axis: a, reverse: options.reverse ?? false }, [
-    { shape: x.shape, dtype: input.dtype },
-  ])[0]!;
-}
 // d y_j / d x_i = prod_{k ≤ j, k ≠ i} x_k for j ≥ i (0 otherwise). Computed exactly, zeros
 // included, as a masked product over an [i, j, k] cube along the axis: O(n³) work, fine for the
 // lengths cumprod sees, and written with ops so it is differentiable again.

@@ -6,8 +6,7 @@ import {
   opWithGrad,
   stopGradient as stopGrad,
 } from '../autograd.js';
-import type { DType } from '../dtype.js';
-import { fmtShape, normAxes, normAxis, type Shape } from '../shape.js';
+import { fmtShape, normAxes, normAxis } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { full } from './creation.js';
 import {
@@ -26,50 +25,11 @@ import {
   sub,
   where,
 } from './elementwise.js';
-import { cumprod } from './indexing.js';
+import { cumprod, numeric, type ReduceOptions, reduce, reducedShape, sum } from './kernel-calls.js';
 import { broadcastTo, concat, flatten, permute, reshape, slice } from './shape.js';
 
-export interface ReduceOptions {
-  keepdims?: boolean;
-}
+export { type ReduceOptions, reducedShape, sum } from './kernel-calls.js';
 
-/** The output shape of reducing `axes` of `shape`, with or without kept dims. */
-export function reducedShape(shape: Shape, axes: readonly number[], keepdims: boolean): number[] {
-  const out: number[] = [];
-  shape.forEach((d, i) => {
-    if (!axes.includes(i)) out.push(d);
-    else if (keepdims) out.push(1);
-  });
-  return out;
-}
-
-type ReduceKernel = 'Sum' | 'Prod' | 'Max' | 'Min' | 'Any' | 'All';
-
-function reduce(
-  name: ReduceKernel,
-  op: string,
-  x: Tensor,
-  axis: number | readonly number[] | undefined,
-  opts: ReduceOptions,
-  dtype: DType,
-): Tensor {
-  const axes = normAxes(op, axis, x.rank);
-  const keepdims = opts.keepdims ?? false;
-  let input = x;
-  if (name === 'Any' || name === 'All') {
-    if (x.dtype !== 'bool') input = cast(x, 'bool');
-  } else if (x.dtype !== dtype) input = cast(x, dtype);
-  if (axes.length === 0) return input === x ? reshape(x, x.shape) : input;
-  const out = apply(name, [input], { axes }, [{ shape: reducedShape(x.shape, axes, false), dtype }])[0]!;
-  return keepdims ? reshape(out, reducedShape(x.shape, axes, true)) : out;
-}
-
-const numeric = (x: Tensor): DType => (x.dtype === 'bool' ? 'int32' : x.dtype);
-
-/** Sum over `axis` (all axes when omitted). bool sums to int32. */
-export function sum(x: Tensor, axis?: number | readonly number[], opts: ReduceOptions = {}): Tensor {
-  return reduce('Sum', 'sum', x, axis, opts, numeric(x));
-}
 export function prod(x: Tensor, axis?: number | readonly number[], opts: ReduceOptions = {}): Tensor {
   return reduce('Prod', 'prod', x, axis, opts, numeric(x));
 }

@@ -1,4 +1,4 @@
-import { apply, defineGrad, record } from '../autograd.js';
+import { apply, defineGrad } from '../autograd.js';
 import {
   assertInt,
   assertShape,
@@ -10,42 +10,16 @@ import {
   shapesEqual,
   sizeOf,
 } from '../shape.js';
-import { Tensor } from '../tensor.js';
+import type { Tensor } from '../tensor.js';
 import { arange, full, tensor } from './creation.js';
-import { cast, greaterEqual, lessEqual, sub, where } from './elementwise.js';
-import { indexSelect } from './indexing.js';
-import { sum } from './reduce.js';
+import { greaterEqual, lessEqual, sub, where } from './elementwise.js';
+import { cast, indexSelect, reshape, sum } from './kernel-calls.js';
+
+export { reshape } from './kernel-calls.js';
 
 // ---------------------------------------------------------------------------------------------
-// Views: reshape shares storage; no kernel runs.
+// Views: reshape (in ./kernel-calls.ts) shares storage; no kernel runs.
 // ---------------------------------------------------------------------------------------------
-
-/** Same elements, new shape (one dim may be -1). Shares storage with `x`. */
-export function reshape(x: Tensor, shape: readonly number[]): Tensor {
-  const target = [...shape];
-  const neg = target.indexOf(-1);
-  if (neg !== target.lastIndexOf(-1))
-    throw new RangeError(`reshape: only one dimension can be -1, got ${fmtShape(shape)}`);
-  if (neg >= 0) {
-    const rest = sizeOf(target.filter((_, i) => i !== neg));
-    if (rest === 0 || x.size % rest !== 0) {
-      throw new RangeError(
-        `reshape: cannot reshape ${fmtShape(x.shape)} (${x.size} elements) to ${fmtShape(shape)}`,
-      );
-    }
-    target[neg] = x.size / rest;
-  }
-  assertShape('reshape', target);
-  if (sizeOf(target) !== x.size) {
-    throw new RangeError(
-      `reshape: cannot reshape ${fmtShape(x.shape)} (${x.size} elements) to ${fmtShape(shape)} (${sizeOf(target)} elements)`,
-    );
-  }
-  const out = Tensor.view(x, target, 'reshape');
-  record('Reshape', [x], [out], {});
-  return out;
-}
-defineGrad('Reshape', ({ dys, inputs }) => [reshape(dys[0]!, inputs[0]!.shape)]);
 
 /** A copy of `x` (sharing its immutable storage) that gradients flow through, as torch.clone. */
 export function clone(x: Tensor): Tensor {
