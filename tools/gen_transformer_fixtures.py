@@ -198,3 +198,129 @@ path = os.path.join(os.path.dirname(__file__), '..', 'packages', 'zoo-transforme
 with open(path, 'w') as f:
     json.dump(out, f)
 print('wrote', os.path.normpath(path))
+
+
+# ---------------------------------------------------------------------------------------------
+# BERT (fixtures/bert.json): a tiny post-norm encoder in Hugging Face BertModel's names, written in
+# plain torch (no transformers package), with an MLM head tied to the word embeddings and a pooler +
+# classifier. Built after transformer.json is written, with its own seed, so that file is unchanged.
+
+torch.manual_seed(1)
+
+
+class BertSelfAttention(nn.Module):
+    def __init__(self, C, H):
+        super().__init__()
+        self.query, self.key, self.value = nn.Linear(C, C), nn.Linear(C, C), nn.Linear(C, C)
+        self.H = H
+
+    def forward(self, x, keep):
+        B, T, C = x.shape
+        q, k, v = (l(x).view(B, T, self.H, C // self.H).transpose(1, 2) for l in (self.query, self.key, self.value))
+        s = (q @ k.transpose(-2, -1)) / math.sqrt(C // self.H)
+        s = s.masked_fill(~keep[:, None, None, :], float('-inf'))
+        p = F.softmax(s, dim=-1)
+        return (p @ v).transpose(1, 2).reshape(B, T, C), p
+
+
+class DenseNorm(nn.Module):
+    # BertSelfOutput / BertOutput: LayerNorm(residual + dense(h))
+    def __init__(self, cin, C, eps):
+        super().__init__()
+        self.dense = nn.Linear(cin, C)
+        self.LayerNorm = nn.LayerNorm(C, eps=eps)
+
+    def forward(self, h, residual):
+        return self.LayerNorm(residual + self.dense(h))
+
+
+class BertLayer(nn.Module):
+    def __init__(self, C, H, I, eps):
+        super().__init__()
+        self.attention = nn.Module()
+        self.attention.self = BertSelfAttention(C, H)
+        self.attention.output = DenseNorm(C, C, eps)
+        self.intermediate = nn.Module()
+        self.intermediate.dense = nn.Linear(C, I)
+        self.output = DenseNorm(I, C, eps)
+
+    def forward(self, x, keep):
+        a, p = self.attention.self(x, keep)
+        x = self.attention.output(a, x)
+        return self.output(F.gelu(self.intermediate.dense(x)), x), p
+
+
+class Bert(nn.Module):
+    def __init__(self, V, P, types, C, L, H, I, labels, eps=1e-12):
+        super().__init__()
+        self.embeddings = nn.Module()
+        self.embeddings.word_embeddings = nn.Embedding(V, C)
+        self.embeddings.position_embeddings = nn.Embedding(P, C)
+        self.embeddings.token_type_embeddings = nn.Embedding(types, C)
+        self.embeddings.LayerNorm = nn.LayerNorm(C, eps=eps)
+        self.encoder = nn.Module()
+        self.encoder.layer = nn.ModuleList([BertLayer(C, H, I, eps) for _ in range(L)])
+        self.pooler = nn.Module()
+        self.pooler.dense = nn.Linear(C, C)
+        self.cls = nn.Module()
+        self.cls.predictions = nn.Module()
+        self.cls.predictions.transform = nn.Module()
+        self.cls.predictions.transform.dense = nn.Linear(C, C)
+        self.cls.predictions.transform.LayerNorm = nn.LayerNorm(C, eps=eps)
+        self.cls.predictions.bias = nn.Parameter(torch.zeros(V))
+        self.classifier = nn.Linear(C, labels)
+
+    def forward(self, ids, types, keep):
+        e = self.embeddings
+        T = ids.shape[1]
+        x = e.LayerNorm(e.word_embeddings(ids) + e.position_embeddings(torch.arange(T)) + e.token_type_embeddings(types))
+        probs = []
+        for layer in self.encoder.layer:
+            x, p = layer(x, keep)
+            probs.append(p)
+        pooled = torch.tanh(self.pooler.dense(x[:, 0]))
+        return x, pooled, probs
+
+    def mlm(self, hidden):
+        t = self.cls.predictions.transform
+        h = t.LayerNorm(F.gelu(t.dense(hidden)))
+        return h @ self.embeddings.word_embeddings.weight.T + self.cls.predictions.bias
+
+
+def bert_case():
+    V, P, n_types, C, L, H, I, labels = 13, 8, 2, 16, 2, 2, 24, 3
+    m = Bert(V, P, n_types, C, L, H, I, labels)
+    with torch.no_grad():
+        for name, p in m.named_parameters():
+            p.copy_(torch.randn_like(p) * 0.3 + (1.0 if name.endswith('LayerNorm.weight') else 0.0))
+    ids = torch.tensor([[1, 5, 4, 9, 12, 2], [1, 7, 3, 2, 0, 0]])
+    types = torch.tensor([[0, 0, 0, 1, 1, 1], [0, 0, 1, 1, 0, 0]])
+    keep = torch.tensor([[True] * 6, [True, True, True, True, False, False]])
+    positions = [1, 4, 8]  # flat (batch · time) positions whose tokens the MLM head predicts
+    mlm_targets = torch.tensor([6, 10, 11])
+    cls_labels = torch.tensor([2, 0])
+    hidden, pooled, probs = m(ids, types, keep)
+    mlm_logits = m.mlm(hidden.reshape(-1, C)[positions])
+    cls_logits = m.classifier(pooled)
+    loss = F.cross_entropy(mlm_logits, mlm_targets) + F.cross_entropy(cls_logits, cls_labels)
+    loss.backward()
+    return {
+        'config': {'vocabSize': V, 'maxPositions': P, 'typeVocabSize': n_types, 'hiddenSize': C, 'numLayers': L,
+                   'numHeads': H, 'intermediateSize': I, 'numLabels': labels},
+        'state': state(m),
+        'ids': ids.flatten().tolist(), 'tokenTypes': types.flatten().tolist(),
+        'keep': [int(b) for b in keep.flatten().tolist()], 'shape': list(ids.shape),
+        'hidden': r(hidden.detach().flatten().tolist()),
+        'attention': [r(p.detach().flatten().tolist()) for p in probs],
+        'positions': positions, 'mlmTargets': mlm_targets.tolist(), 'labels': cls_labels.tolist(),
+        'mlmLogits': r(mlm_logits.detach().flatten().tolist()),
+        'clsLogits': r(cls_logits.detach().flatten().tolist()),
+        'loss': loss.item(),
+        'grads': grads(m),
+    }
+
+
+path = os.path.join(os.path.dirname(__file__), '..', 'packages', 'zoo-transformer', 'fixtures', 'bert.json')
+with open(path, 'w') as f:
+    json.dump({'torch': torch.__version__, 'bert': bert_case()}, f)
+print('wrote', os.path.normpath(path))

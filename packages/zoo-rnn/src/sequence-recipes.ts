@@ -463,6 +463,27 @@ export function mobyDickText(paragraphs: readonly string[]): string {
     .join('\n');
 }
 
+/** The character split of a Moby Dick language model: vocabulary and both halves as ids. */
+export interface MobyDickCharSplit {
+  /** The characters of the training text. */
+  vocab: CharVocabulary;
+  trainIds: Int32Array;
+  validIds: Int32Array;
+}
+
+/**
+ * The split of `char-lm-moby-dick` (and `gpt-moby-dick` in @myelin/zoo-transformer): the first 90 %
+ * of `text` trains, the last 10 % validates; `limit` keeps the first N training characters and
+ * `testLimit` the first N validation ones (0: all); the vocabulary is the training text's characters.
+ */
+export function mobyDickCharSplit(text: string, limit: number, testLimit: number): MobyDickCharSplit {
+  const cut = Math.floor(text.length * 0.9);
+  const trainText = limit > 0 ? text.slice(0, Math.min(limit, cut)) : text.slice(0, cut);
+  const validText = testLimit > 0 ? text.slice(cut, cut + testLimit) : text.slice(cut);
+  const vocab = CharVocabulary.build(trainText);
+  return { vocab, trainIds: vocab.encode(trainText), validIds: vocab.encode(validText) };
+}
+
 /** Validation perplexity of `model` on the targets of `streams`, state carried across windows. */
 async function lmPerplexity(model: CharLM, streams: StreamBatches, ctx: RecipeContext): Promise<number> {
   model.eval();
@@ -532,12 +553,7 @@ export const charLmMobyDick: Recipe<CharLmMobyDickOptions> = defineRecipe({
     recipeStream(async (ctx) => {
       const text = mobyDickText(await source('char-lm-moby-dick', o, 'corpus')('moby-dick'));
       ctx.throwIfStopped();
-      const cut = Math.floor(text.length * 0.9);
-      const trainText = o.limit > 0 ? text.slice(0, Math.min(o.limit, cut)) : text.slice(0, cut);
-      const validText = o.testLimit > 0 ? text.slice(cut, cut + o.testLimit) : text.slice(cut);
-      const vocab = CharVocabulary.build(trainText);
-      const trainIds = vocab.encode(trainText);
-      const validIds = vocab.encode(validText);
+      const { vocab, trainIds, validIds } = mobyDickCharSplit(text, o.limit, o.testLimit);
       const validStreams = new StreamBatches(
         validIds,
         Math.min(16, Math.floor(validIds.length / 2)),

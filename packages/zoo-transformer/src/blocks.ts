@@ -1,15 +1,19 @@
 import {
+  type AttentionOptions,
   concat,
   fmtShape,
   type Generator,
   gelu,
   Module,
+  matmul,
   neg,
   Parameter,
   randn,
   scaledDotProductAttention,
+  softmax,
   type Tensor,
   tensor,
+  where,
 } from '@myelin/core';
 import { Dropout, Embedding, LayerNorm, Linear } from '@myelin/nn';
 
@@ -120,6 +124,43 @@ export function applyRotary(x: Tensor, offset: number): Tensor {
   return x.mul(tensor(cos, { shape: [T, D] })).add(rotated.mul(tensor(sin, { shape: [T, D] })));
 }
 
+/**
+ * Where a model puts its attention weights when asked: each self-attention layer pushes its
+ * softmax probabilities (B, H, T, S), first layer first. Passing one switches attention from the
+ * fused op to the explicit path below; training never asks.
+ */
+export type AttentionSink = Tensor[];
+
+/**
+ * `scaledDotProductAttention(q, k, v, options)`, or, when `sink` is given, the same attention
+ * spelled out — scores q·kᵀ/√D, the mask (bool: false → −∞; float: added) and the causal band,
+ * softmax, weights·v — with the weights pushed onto `sink`. The two agree to float32 rounding
+ * (tested) except on a query row every key is masked from: the fused op gives 0 there, softmax NaN.
+ * Dropout is left to the fused path (weights are asked for in eval mode).
+ */
+export function attend(
+  q: Tensor,
+  k: Tensor,
+  v: Tensor,
+  options: AttentionOptions = {},
+  sink?: AttentionSink,
+): Tensor {
+  if (!sink) return scaledDotProductAttention(q, k, v, options);
+  const D = q.shape[q.rank - 1]!;
+  let s = matmul(q, k, { transposeB: true }).mul(options.scale ?? 1 / Math.sqrt(D));
+  if (options.mask)
+    s = options.mask.dtype === 'bool' ? where(options.mask, s, -Infinity) : s.add(options.mask);
+  if (options.causal) {
+    const [L, S] = s.shape.slice(-2) as [number, number];
+    const keep = new Uint8Array(L * S);
+    for (let i = 0; i < L; i++) for (let j = 0; j <= Math.min(i, S - 1); j++) keep[i * S + j] = 1;
+    s = where(tensor(keep, { shape: [L, S], dtype: 'bool' }), s, -Infinity);
+  }
+  const p = softmax(s, -1);
+  sink.push(p);
+  return matmul(p, v);
+}
+
 /** Keys and values of one attention layer seen so far, (B, H, S, D) each. */
 export interface KvEntry {
   k: Tensor;
@@ -187,7 +228,13 @@ export class SelfAttention extends Module {
    */
   forwardCached(
     x: Tensor,
-    options: { causal?: boolean; mask?: Tensor; cache?: KvEntry; offset?: number } = {},
+    options: {
+      causal?: boolean;
+      mask?: Tensor;
+      cache?: KvEntry;
+      offset?: number;
+      attention?: AttentionSink;
+    } = {},
   ): [Tensor, KvEntry] {
     const [q0, k0, v0] = this.c_attn.forward(x).split(this.width, -1) as [Tensor, Tensor, Tensor];
     let q = splitHeads(q0, this.heads);
@@ -217,13 +264,19 @@ export class SelfAttention extends Module {
         mask = mask ? band.logicalAnd(mask) : band;
       }
     }
-    const y = scaledDotProductAttention(q, k, v, {
-      causal,
-      ...(mask ? { mask } : {}),
-      dropout: this.training ? this.dropout : 0,
-      training: this.training,
-      ...(this.#gen ? { generator: this.#gen } : {}),
-    });
+    const y = attend(
+      q,
+      k,
+      v,
+      {
+        causal,
+        ...(mask ? { mask } : {}),
+        dropout: this.training ? this.dropout : 0,
+        training: this.training,
+        ...(this.#gen ? { generator: this.#gen } : {}),
+      },
+      options.attention,
+    );
     return [this.resid_dropout.forward(this.c_proj.forward(mergeHeads(y))), { k, v }];
   }
 
@@ -330,6 +383,7 @@ export class Block extends Module {
       cache?: KvEntry;
       memory?: Tensor;
       memoryMask?: Tensor;
+      attention?: AttentionSink;
     } = {},
   ): [Tensor, KvEntry] {
     const [a, entry] = this.attn.forwardCached(this.ln_1.forward(x), options);
@@ -343,7 +397,13 @@ export class Block extends Module {
 
   forward(
     x: Tensor,
-    options: { causal?: boolean; mask?: Tensor; memory?: Tensor; memoryMask?: Tensor } = {},
+    options: {
+      causal?: boolean;
+      mask?: Tensor;
+      memory?: Tensor;
+      memoryMask?: Tensor;
+      attention?: AttentionSink;
+    } = {},
   ) {
     return this.forwardCached(x, options)[0];
   }

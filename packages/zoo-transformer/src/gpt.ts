@@ -11,6 +11,7 @@ import {
 } from '@myelin/core';
 import { Dropout, type Embedding, LayerNorm, Linear } from '@myelin/nn';
 import {
+  type AttentionSink,
   Block,
   checkIds,
   checkWidth,
@@ -135,7 +136,7 @@ export class GPT extends Module {
   }
 
   /** Hidden states (B, T, C) after `ln_f`, and the cache extended by `ids`. */
-  private hidden(ids: Tensor, cache: KvCache | null): [Tensor, KvCache] {
+  private hidden(ids: Tensor, cache: KvCache | null, attention?: AttentionSink): [Tensor, KvCache] {
     const op = 'GPT';
     if (ids.rank !== 2)
       throw new RangeError(`${op}: expected token ids (batch, time), got shape ${fmtShape(ids.shape)}`);
@@ -164,6 +165,7 @@ export class GPT extends Module {
       const [y, entry] = block.forwardCached(x, {
         causal: true,
         ...(cache ? { cache: cache[i]! } : {}),
+        ...(attention ? { attention } : {}),
       });
       x = y;
       next.push(entry);
@@ -171,9 +173,13 @@ export class GPT extends Module {
     return [ln_f.forward(x), next];
   }
 
-  /** Next-token logits (B, T, vocab) of token ids (B, T) int32, T ≤ blockSize. */
-  forward(ids: Tensor): Tensor {
-    return this.lm_head.forward(this.hidden(ids, null)[0]);
+  /**
+   * Next-token logits (B, T, vocab) of token ids (B, T) int32, T ≤ blockSize. With `attention`, each
+   * layer's causal attention weights (B, heads, T, T) are pushed onto it (the explicit softmax path;
+   * the fused one otherwise).
+   */
+  forward(ids: Tensor, attention?: AttentionSink): Tensor {
+    return this.lm_head.forward(this.hidden(ids, null, attention)[0]);
   }
 
   /**

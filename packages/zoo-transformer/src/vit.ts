@@ -1,6 +1,6 @@
 import { concat, fmtShape, Generator, Module, type Parameter, type Seed, type Tensor } from '@myelin/core';
 import { Conv2d, LayerNorm, Linear } from '@myelin/nn';
-import { Block, checkWidth, initLinear, normalParam } from './blocks.js';
+import { type AttentionSink, Block, checkWidth, initLinear, normalParam } from './blocks.js';
 
 /** The configuration of a Vision Transformer. */
 export interface ViTConfig {
@@ -102,8 +102,12 @@ export class ViT extends Module {
     initLinear(this.head, gen);
   }
 
-  /** Class logits (B, numClasses) of images (B, channels, imageSize, imageSize). */
-  forward(images: Tensor): Tensor {
+  /**
+   * Class logits (B, numClasses) of images (B, channels, imageSize, imageSize). With `attention`,
+   * each block's weights (B, heads, 1 + patches, 1 + patches; token 0 the class token) are pushed
+   * onto it (the explicit softmax path; the fused one otherwise).
+   */
+  forward(images: Tensor, attention?: AttentionSink): Tensor {
     const { channels, imageSize: S } = this.config;
     if (images.rank !== 4 || images.shape[1] !== channels || images.shape[2] !== S || images.shape[3] !== S)
       throw new RangeError(
@@ -113,7 +117,7 @@ export class ViT extends Module {
     if (B === 0) throw new RangeError('ViT: the batch is empty');
     const tokens = this.patch_embed.forward(images);
     let x = concat([this.cls_token.broadcastTo([B, 1, this.config.width]), tokens], 1).add(this.pos_embed);
-    for (const b of this.blocks) x = b.forward(x);
+    for (const b of this.blocks) x = b.forward(x, attention ? { attention } : {});
     const cls = this.norm.forward(x).slice(null, 0);
     return this.head.forward(cls);
   }

