@@ -89,8 +89,8 @@ describe('zoo-transformer recipes on real data (wasm backend)', () => {
     });
     const acc = metric(r.events, 'test accuracy')!;
     console.log(`vit-mnist: test accuracy ${acc} in ${r.seconds.toFixed(1)} s`);
-    // Measured 43.4 % alone and 37.6 % after the other recipes in this file (they draw from the
-    // same global generator first); 30 % keeps a margin and is three times chance.
+    // Measured 43.4 % run alone and 37.6 % in the whole file; 30 % keeps a margin and is three
+    // times chance.
     expect(acc).toBeGreaterThanOrEqual(0.3);
     expect(metric(r.events, 'test images')).toBe(500);
     const grids = r.events.filter((e) => e.type === 'samples');
