@@ -48,7 +48,7 @@ export class CpuBackend implements Backend {
   private readonly ledger = new HandleLedger<CpuData>();
 
   constructor() {
-    this.kernels = wrapKernels<CpuKernel<unknown>>(CPU_KERNELS, (run, args) => {
+    this.kernels = wrapKernels<CpuKernel<unknown>>(CPU_KERNELS, (run) => (args) => {
       const arrays = run(args);
       const ids: DataId[] = new Array(arrays.length);
       for (let i = 0; i < arrays.length; i++) ids[i] = this.adopt(arrays[i]);

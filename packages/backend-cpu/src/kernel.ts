@@ -49,20 +49,17 @@ export type CpuKernelTable = { [K in KernelName]?: CpuKernel<KernelAttrs[K]> };
 /** A host reference kernel from core's kit as a CPU kernel: it fills freshly allocated outputs. */
 function fromHost<A>(kernel: HostKernel<A>): CpuKernel<A> {
   return ({ inputs, attrs, outputs }) => {
-    const arrays = outputs.map(allocate);
-    kernel({
-      values: inputs.map(valuesOf),
-      shapes: inputs.map(shapeOf),
-      attrs,
-      outputs: arrays,
-      specs: outputs,
-    });
+    const values: TypedArray[] = new Array(inputs.length);
+    const shapes: Shape[] = new Array(inputs.length);
+    for (let i = 0; i < inputs.length; i++) {
+      values[i] = valuesOf(inputs[i]);
+      shapes[i] = inputs[i].shape;
+    }
+    const arrays: TypedArray[] = new Array(outputs.length);
+    for (let i = 0; i < outputs.length; i++) arrays[i] = allocate(outputs[i]);
+    kernel({ values, shapes, attrs, outputs: arrays, specs: outputs });
     return arrays;
   };
-}
-
-function shapeOf(info: TensorInfo): Shape {
-  return info.shape;
 }
 
 /**

@@ -65,7 +65,7 @@ export class WasmBackend implements Backend {
   private disposed = false;
 
   constructor(readonly runtime: Runtime) {
-    this.kernels = wrapKernels<WasmKernel<unknown>>(WASM_KERNELS, (run, args) => {
+    this.kernels = wrapKernels<WasmKernel<unknown>>(WASM_KERNELS, (run) => (args) => {
       const outs = run(runtime, args);
       for (const d of outs) this.adopt(d);
       return outs;

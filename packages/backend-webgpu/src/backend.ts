@@ -51,7 +51,7 @@ export class WebGpuBackend implements Backend {
   constructor(private readonly acquired: AcquiredDevice) {
     this.rt = new Runtime(acquired.device);
     this.adapterInfo = acquired.adapterInfo;
-    this.kernels = wrapKernels<GpuKernel<unknown>>(GPU_KERNELS, (run, args) => {
+    this.kernels = wrapKernels<GpuKernel<unknown>>(GPU_KERNELS, (run) => (args) => {
       const outs = run(this.rt, args);
       for (const o of outs) this.adopt(o);
       return outs;

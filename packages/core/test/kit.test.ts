@@ -181,7 +181,7 @@ describe('@myelin/core/kit backend plumbing', () => {
   it('wrapKernels passes core args to the backend form and keeps only present kernels', () => {
     const seen: unknown[] = [];
     const handle = {};
-    const table = wrapKernels<(n: number) => object>({ Neg: () => handle }, (kernel, args) => {
+    const table = wrapKernels<(n: number) => object>({ Neg: () => handle }, (kernel) => (args) => {
       seen.push(args.attrs);
       return [kernel(1)];
     });

@@ -3,14 +3,15 @@ import type { KernelArgs, KernelAttrs, KernelName, KernelTable } from '../kernel
 
 /**
  * Turn a backend's own kernel table into core's `KernelTable`. A backend writes its kernels in
- * whatever form suits it (returning typed arrays, or taking a runtime first); `call` runs one of
- * them on core's args and returns one handle per output, adopting them into the backend's storage
- * bookkeeping. Only the kernels present in `kernels` appear in the result.
+ * whatever form suits it (returning typed arrays, or taking a runtime first); `adapt` turns one of
+ * them into core's form: a function of core's args returning one handle per output, adopted into
+ * the backend's storage bookkeeping. Only the kernels present in `kernels` appear in the result.
+ * (`adapt` makes one closure per kernel, so the call per kernel run is the backend's own.)
  *
  * @example
  * type MyKernel<A> = (args: KernelArgs<A>) => TypedArray[];
- * this.kernels = wrapKernels<MyKernel<unknown>>(MY_KERNELS, (kernel, args) => {
- *   const arrays = kernel(args);
+ * this.kernels = wrapKernels<MyKernel<unknown>>(MY_KERNELS, (run) => (args) => {
+ *   const arrays = run(args);
  *   const ids: DataId[] = new Array(arrays.length);
  *   for (let i = 0; i < arrays.length; i++) ids[i] = this.adopt(arrays[i]);
  *   return ids;
@@ -18,13 +19,11 @@ import type { KernelArgs, KernelAttrs, KernelName, KernelTable } from '../kernel
  */
 export function wrapKernels<K>(
   kernels: { readonly [N in KernelName]?: unknown },
-  call: (kernel: K, args: KernelArgs<KernelAttrs[KernelName]>) => DataId[],
+  adapt: (kernel: K) => (args: KernelArgs<KernelAttrs[KernelName]>) => DataId[],
 ): KernelTable {
-  const table: Record<string, (args: KernelArgs<never>) => DataId[]> = {};
+  const table: Record<string, (args: KernelArgs<KernelAttrs[KernelName]>) => DataId[]> = {};
   for (const [name, kernel] of Object.entries(kernels)) {
-    if (kernel === undefined) continue;
-    const run = kernel as K;
-    table[name] = (args) => call(run, args as KernelArgs<KernelAttrs[KernelName]>);
+    if (kernel !== undefined) table[name] = adapt(kernel as K);
   }
   return table as KernelTable;
 }
