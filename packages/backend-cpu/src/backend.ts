@@ -1,16 +1,15 @@
 import type { Backend, BackendMemory, DataId, DType, KernelTable, TypedArray } from '@myelin/core';
 import { HOST_MAX_ELEMENTS, typedArrayFor } from '@myelin/core';
+import { HandleLedger, wrapKernels } from '@myelin/core/kit';
 import { attentionKernels } from './attention.js';
 import { convKernels } from './conv.js';
 import { elementwiseKernels } from './elementwise.js';
 import { fusedKernels } from './fused.js';
-import { indexingKernels } from './indexing.js';
-import { CpuData, type CpuKernel, type CpuKernelTable, unbox } from './kernel.js';
+import { CpuData, type CpuKernel, type CpuKernelTable, hostKernels, unbox } from './kernel.js';
 import { matmulKernels } from './matmul.js';
 import { poolKernels } from './pool.js';
 import { reduceKernels } from './reduce.js';
 import { rnnKernels } from './rnn.js';
-import { shapeKernels } from './shape.js';
 import { softmaxKernels } from './softmax.js';
 import { sparseKernels } from './sparse.js';
 
@@ -24,8 +23,7 @@ const CPU_KERNELS: CpuKernelTable = {
   ...sparseKernels,
   ...attentionKernels,
   ...matmulKernels,
-  ...shapeKernels,
-  ...indexingKernels,
+  ...hostKernels,
   ...convKernels,
   ...poolKernels,
 };
@@ -47,21 +45,15 @@ const ARRAY_TYPES = { float32: Float32Array, int32: Int32Array, bool: Uint8Array
 export class CpuBackend implements Backend {
   readonly name = 'cpu';
   readonly kernels: KernelTable;
-  private readonly live = new Set<CpuData>();
-  private bytes = 0;
+  private readonly ledger = new HandleLedger<CpuData>();
 
   constructor() {
-    const table: Record<string, (args: never) => DataId[]> = {};
-    for (const [name, kernel] of Object.entries(CPU_KERNELS)) {
-      const run = kernel as CpuKernel<unknown>;
-      table[name] = (args: Parameters<typeof run>[0]) => {
-        const arrays = run(args);
-        const ids: DataId[] = new Array(arrays.length);
-        for (let i = 0; i < arrays.length; i++) ids[i] = this.adopt(arrays[i]);
-        return ids;
-      };
-    }
-    this.kernels = table as KernelTable;
+    this.kernels = wrapKernels<CpuKernel<unknown>>(CPU_KERNELS, (run) => (args) => {
+      const arrays = run(args);
+      const ids: DataId[] = new Array(arrays.length);
+      for (let i = 0; i < arrays.length; i++) ids[i] = this.adopt(arrays[i]);
+      return ids;
+    });
   }
 
   /** Store a copy of `values`; values of another element type are converted as `Cast` would. */
@@ -84,13 +76,12 @@ export class CpuBackend implements Backend {
   /** Drop the handle's array. A second call for the same handle does nothing. */
   free(dataId: DataId): void {
     if (!(dataId instanceof CpuData) || dataId.values === null) return;
-    this.bytes -= dataId.values.byteLength;
+    this.ledger.remove(dataId, dataId.values.byteLength);
     dataId.values = null;
-    this.live.delete(dataId);
   }
 
   memory(): BackendMemory {
-    return { handles: this.live.size, bytes: this.bytes };
+    return this.ledger.memory();
   }
 
   /** One typed array per handle: the engine's typed-array length limit, whatever the dtype. */
@@ -106,17 +97,14 @@ export class CpuBackend implements Backend {
 
   /** Free every live handle. */
   dispose(): void {
-    for (const data of this.live) data.values = null;
-    this.live.clear();
-    this.bytes = 0;
+    this.ledger.clear((data) => {
+      data.values = null;
+    });
   }
 
   /** Wrap a freshly computed array into a counted handle. */
   private adopt(values: TypedArray): CpuData {
-    const data = new CpuData(values);
-    this.live.add(data);
-    this.bytes += values.byteLength;
-    return data;
+    return this.ledger.add(new CpuData(values), values.byteLength);
   }
 }
 

@@ -4,10 +4,12 @@ import type {
   KernelAttrs,
   KernelName,
   OutputSpec,
+  Shape,
   TensorInfo,
   TypedArray,
 } from '@myelin/core';
 import { sizeOf, typedArrayFor } from '@myelin/core';
+import { HOST_KERNELS, type HostKernel } from '@myelin/core/kit';
 
 /**
  * What a CPU handle is: a box around the typed array that holds the elements. `free` empties the
@@ -43,3 +45,27 @@ export function allocate(spec: OutputSpec): TypedArray {
 
 /** A backend's kernel table in CPU form: each kernel returns typed arrays instead of handles. */
 export type CpuKernelTable = { [K in KernelName]?: CpuKernel<KernelAttrs[K]> };
+
+/** A host reference kernel from core's kit as a CPU kernel: it fills freshly allocated outputs. */
+function fromHost<A>(kernel: HostKernel<A>): CpuKernel<A> {
+  return ({ inputs, attrs, outputs }) => {
+    const values: TypedArray[] = new Array(inputs.length);
+    const shapes: Shape[] = new Array(inputs.length);
+    for (let i = 0; i < inputs.length; i++) {
+      values[i] = valuesOf(inputs[i]);
+      shapes[i] = inputs[i].shape;
+    }
+    const arrays: TypedArray[] = new Array(outputs.length);
+    for (let i = 0; i < outputs.length; i++) arrays[i] = allocate(outputs[i]);
+    kernel({ values, shapes, attrs, outputs: arrays, specs: outputs });
+    return arrays;
+  };
+}
+
+/**
+ * Index-driven kernels (gather/scatter family), ordering (sort, top-k), scans and data movement
+ * (transpose, slice, concat, pad, tile, flip): core's reference kernels, shared with the wasm backend.
+ */
+export const hostKernels: CpuKernelTable = Object.fromEntries(
+  Object.entries(HOST_KERNELS).map(([name, kernel]) => [name, fromHost(kernel as HostKernel<unknown>)]),
+);

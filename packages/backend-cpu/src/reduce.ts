@@ -1,7 +1,10 @@
-import type { DType, Shape, TypedArray } from '@myelin/core';
+import type { DType, TypedArray } from '@myelin/core';
 import { stridesOf } from '@myelin/core';
+import { accStrides, aroundAxis, StridedRuns } from '@myelin/core/kit';
 import { allocate, type CpuKernel, type CpuKernelTable, valuesOf } from './kernel.js';
-import { StridedRuns } from './strided.js';
+
+/** fused.ts and softmax.ts split shapes around an axis too. */
+export { aroundAxis };
 
 /*
  * Reductions walk x once in row-major order. The accumulator is read with stride 0 on the reduced
@@ -147,15 +150,6 @@ const REDUCERS = {
   },
 } satisfies Record<string, Reducer>;
 
-/** Accumulator strides over x's dims: the output's row-major strides, 0 on the reduced axes. */
-function accStrides(shape: Shape, axes: readonly number[], outShape: Shape): number[] {
-  const outStrides = stridesOf(outShape);
-  const strides = new Array<number>(shape.length);
-  let k = 0;
-  for (let d = 0; d < shape.length; d++) strides[d] = axes.includes(d) ? 0 : outStrides[k++];
-  return strides;
-}
-
 function reduceKernel(name: keyof typeof REDUCERS, intName?: keyof typeof REDUCERS) {
   const kernel: CpuKernel<{ axes: number[] }> = ({ inputs: [x], attrs, outputs: [spec] }) => {
     const reducer: Reducer = REDUCERS[spec.dtype === 'int32' && intName ? intName : name];
@@ -174,15 +168,6 @@ function reduceKernel(name: keyof typeof REDUCERS, intName?: keyof typeof REDUCE
     return [out];
   };
   return kernel;
-}
-
-/** Split `shape` around `axis` into [outer, size of axis, inner] element counts. */
-export function aroundAxis(shape: Shape, axis: number): [number, number, number] {
-  let outer = 1;
-  let inner = 1;
-  for (let d = 0; d < axis; d++) outer *= shape[d];
-  for (let d = axis + 1; d < shape.length; d++) inner *= shape[d];
-  return [outer, shape[axis] ?? 1, inner];
 }
 
 /**

@@ -1,15 +1,15 @@
 import type { Backend, BackendMemory, DataId, DType, KernelTable, TypedArray } from '@myelin/core';
+import { typedArrayFor } from '@myelin/core';
+import { HandleLedger, wrapKernels } from '@myelin/core/kit';
 import { Allocator } from './allocator.js';
 import { MAX_PAGES } from './generated/wasm.js';
 import { attentionKernels } from './kernels/attention.js';
 import { convKernels } from './kernels/conv.js';
 import { elementwiseKernels } from './kernels/elementwise.js';
-import { indexingKernels } from './kernels/indexing.js';
-import { dataOf, type WasmKernel, type WasmKernelTable } from './kernels/kernel.js';
+import { dataOf, hostKernels, type WasmKernel, type WasmKernelTable } from './kernels/kernel.js';
 import { matmulKernels } from './kernels/matmul.js';
 import { reduceKernels } from './kernels/reduce.js';
 import { rnnKernels } from './kernels/rnn.js';
-import { shapeKernels } from './kernels/shape.js';
 import { sparseKernels } from './kernels/sparse.js';
 import { Runtime, relaxedSimdAvailable, WasmData } from './runtime.js';
 import { defaultThreads, threadsAvailable } from './threads.js';
@@ -19,8 +19,7 @@ const WASM_KERNELS: WasmKernelTable = {
   ...elementwiseKernels,
   ...reduceKernels,
   ...matmulKernels,
-  ...shapeKernels,
-  ...indexingKernels,
+  ...hostKernels,
   ...convKernels,
   ...rnnKernels,
   ...sparseKernels,
@@ -62,21 +61,15 @@ export interface WasmBackendOptions {
 export class WasmBackend implements Backend {
   readonly name = 'wasm';
   readonly kernels: KernelTable;
-  private readonly live = new Set<WasmData>();
-  private bytes = 0;
+  private readonly ledger = new HandleLedger<WasmData>();
   private disposed = false;
 
   constructor(readonly runtime: Runtime) {
-    const table: Record<string, (args: never) => DataId[]> = {};
-    for (const [name, kernel] of Object.entries(WASM_KERNELS)) {
-      const run = kernel as WasmKernel<unknown>;
-      table[name] = (args: Parameters<typeof run>[1]) => {
-        const outs = run(runtime, args);
-        for (const d of outs) this.adopt(d);
-        return outs;
-      };
-    }
-    this.kernels = table as KernelTable;
+    this.kernels = wrapKernels<WasmKernel<unknown>>(WASM_KERNELS, (run) => (args) => {
+      const outs = run(runtime, args);
+      for (const d of outs) this.adopt(d);
+      return outs;
+    });
   }
 
   /** Threads the big kernels use (1: the calling thread only). */
@@ -108,7 +101,7 @@ export class WasmBackend implements Backend {
   /** A copy of the handle's elements (a view could be overwritten once the handle is freed). */
   async read(dataId: DataId): Promise<TypedArray> {
     const data = dataOf(dataId);
-    if (data.length === 0) return emptyOf(data.dtype);
+    if (data.length === 0) return typedArrayFor(data.dtype, 0);
     return this.runtime.view(data).slice();
   }
 
@@ -118,19 +111,18 @@ export class WasmBackend implements Backend {
    */
   readSync(dataId: DataId): TypedArray {
     const data = dataOf(dataId);
-    if (data.length === 0) return emptyOf(data.dtype);
+    if (data.length === 0) return typedArrayFor(data.dtype, 0);
     return this.runtime.view(data);
   }
 
   free(dataId: DataId): void {
     if (!(dataId instanceof WasmData) || dataId.freed) return;
     this.runtime.release(dataId);
-    this.live.delete(dataId);
-    this.bytes -= dataId.length * (dataId.dtype === 'bool' ? 1 : 4);
+    this.ledger.remove(dataId, bytesOf(dataId));
   }
 
   memory(): BackendMemory {
-    return { handles: this.live.size, bytes: this.bytes };
+    return this.ledger.memory();
   }
 
   /**
@@ -176,25 +168,18 @@ export class WasmBackend implements Backend {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    for (const d of this.live) this.runtime.release(d);
-    this.live.clear();
-    this.bytes = 0;
+    this.ledger.clear((d) => this.runtime.release(d));
     this.runtime.dispose();
   }
 
   private adopt(data: WasmData): WasmData {
-    this.live.add(data);
-    this.bytes += data.length * (data.dtype === 'bool' ? 1 : 4);
-    return data;
+    return this.ledger.add(data, bytesOf(data));
   }
 }
 
-function emptyOf(dtype: DType): TypedArray {
-  return dtype === 'float32'
-    ? new Float32Array(0)
-    : dtype === 'int32'
-      ? new Int32Array(0)
-      : new Uint8Array(0);
+/** Bytes a handle's elements take (bool: one byte each). */
+function bytesOf(data: WasmData): number {
+  return data.length * (data.dtype === 'bool' ? 1 : 4);
 }
 
 /**

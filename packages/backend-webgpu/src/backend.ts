@@ -1,4 +1,6 @@
 import type { Backend, BackendMemory, DataId, DType, KernelTable, TypedArray } from '@myelin/core';
+import { typedArrayFor } from '@myelin/core';
+import { HandleLedger, wrapKernels } from '@myelin/core/kit';
 import { type AcquiredDevice, acquireDevice, type WebGpuOptions } from './device.js';
 import { type GpuKernel, type GpuKernelTable, HOST_COPY_LIMIT, unbox } from './kernel.js';
 import { attentionKernels } from './kernels/attention.js';
@@ -44,22 +46,16 @@ export class WebGpuBackend implements Backend {
   readonly kernels: KernelTable;
   readonly rt: Runtime;
   readonly adapterInfo: string;
-  private readonly live = new Set<GpuData>();
-  private bytes = 0;
+  private readonly ledger = new HandleLedger<GpuData>();
 
   constructor(private readonly acquired: AcquiredDevice) {
     this.rt = new Runtime(acquired.device);
     this.adapterInfo = acquired.adapterInfo;
-    const table: Record<string, unknown> = {};
-    for (const [name, kernel] of Object.entries(GPU_KERNELS)) {
-      const run = kernel as GpuKernel<unknown>;
-      table[name] = (args: Parameters<typeof run>[1]): DataId[] => {
-        const outs = run(this.rt, args);
-        for (const o of outs) this.adopt(o);
-        return outs;
-      };
-    }
-    this.kernels = table as KernelTable;
+    this.kernels = wrapKernels<GpuKernel<unknown>>(GPU_KERNELS, (run) => (args) => {
+      const outs = run(this.rt, args);
+      for (const o of outs) this.adopt(o);
+      return outs;
+    });
   }
 
   get device(): GPUDevice {
@@ -89,7 +85,7 @@ export class WebGpuBackend implements Backend {
 
   async read(dataId: DataId): Promise<TypedArray> {
     const data = unbox(dataId);
-    if (data.length === 0) return emptyOf(data.dtype);
+    if (data.length === 0) return typedArrayFor(data.dtype, 0);
     const bytes = await this.rt.readBytes(data.buffer as GPUBuffer, data.length * 4);
     if (data.dtype === 'float32') return new Float32Array(bytes);
     if (data.dtype === 'int32') return new Int32Array(bytes);
@@ -104,7 +100,7 @@ export class WebGpuBackend implements Backend {
    */
   readSync(dataId: DataId): TypedArray {
     const data = unbox(dataId);
-    if (data.length === 0) return emptyOf(data.dtype);
+    if (data.length === 0) return typedArrayFor(data.dtype, 0);
     if (data.host) return data.host;
     throw new Error(
       'webgpu backend: synchronous reads (dataSync, arraySync, item, toString) are not possible on WebGPU; use `await t.data()` or `await t.array()`',
@@ -114,16 +110,14 @@ export class WebGpuBackend implements Backend {
   free(dataId: DataId): void {
     if (!(dataId instanceof GpuData) || dataId.buffer === null) return;
     this.rt.retire(dataId.buffer);
-    this.bytes -= dataId.length * 4;
+    this.ledger.remove(dataId, dataId.length * 4);
     dataId.buffer = null;
     dataId.host = null;
-    this.live.delete(dataId);
   }
 
   memory(): BackendMemory & { pooledBytes: number; allocatedBytes: number; pipelines: number } {
     return {
-      handles: this.live.size,
-      bytes: this.bytes,
+      ...this.ledger.memory(),
       pooledBytes: this.rt.pool.pooledBytes,
       allocatedBytes: this.rt.pool.allocatedBytes,
       pipelines: this.rt.pipelineCount,
@@ -157,30 +151,18 @@ export class WebGpuBackend implements Backend {
   }
 
   dispose(): void {
-    for (const d of this.live) {
+    this.ledger.clear((d) => {
       if (d.buffer) this.rt.retire(d.buffer);
       d.buffer = null;
-    }
-    this.live.clear();
-    this.bytes = 0;
+    });
     this.rt.flush();
     this.rt.pool.trim();
     if (this.acquired.owned) this.device.destroy();
   }
 
   private adopt(data: GpuData): GpuData {
-    this.live.add(data);
-    this.bytes += data.length * 4;
-    return data;
+    return this.ledger.add(data, data.length * 4);
   }
-}
-
-function emptyOf(dtype: DType): TypedArray {
-  return dtype === 'float32'
-    ? new Float32Array(0)
-    : dtype === 'int32'
-      ? new Int32Array(0)
-      : new Uint8Array(0);
 }
 
 /** Open a GPU device (browser: `navigator.gpu`; Node: the `webgpu` package) and make a backend on it. */

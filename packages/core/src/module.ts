@@ -1,6 +1,7 @@
 import type { Backend } from './backend.js';
+import { currentContext } from './context.js';
 import type { DType } from './dtype.js';
-import { keep, resolveBackend } from './engine.js';
+import { keep, resolveBackend, scope } from './engine.js';
 import { fmtShape, shapesEqual } from './shape.js';
 import { Tensor } from './tensor.js';
 
@@ -43,14 +44,37 @@ export function variable(init: Tensor, options: { requiresGrad?: boolean; dtype?
 
 /**
  * The base of layers and models. A subclass defines `forward` with whatever signature it needs
- * (`forward(x: Tensor): Tensor` for layers that go in a Sequential; an LSTM returns a tuple).
- * Parameters, buffers (non-trainable Variables such as running
- * statistics) and child modules are found from the instance's own properties, in the order they
- * were assigned; arrays and Maps of modules are walked too. Names are PyTorch's dotted paths
- * (`features.0.weight`), so state dicts line up with PyTorch's.
+ * (`forward(x: Tensor): Tensor` for layers that go in a Sequential; an LSTM returns a tuple), and
+ * `Module`'s type knows it has one: `model.forward(x)` type-checks on any `Module` (returning `any`,
+ * narrowed by the subclass's own signature wherever the subclass is known), so generic code such as
+ * `fit` needs no casts.
+ *
+ * Called outside any `scope()`, a module's `forward` runs in a scope of its own: the temporaries it
+ * makes are freed when it returns, and only the tensors it returns (directly, or inside arrays,
+ * Maps and plain objects) survive, as with core's ops, so nothing is left to the garbage
+ * collector. Inside a scope nothing changes: temporaries belong to the enclosing scope, so hooks
+ * that capture an intermediate activation keep it until that scope closes.
+ *
+ * Parameters, buffers (non-trainable Variables such as running statistics) and child modules are
+ * found from the instance's own properties, in the order they were assigned; arrays and Maps of
+ * modules are walked too. Names are PyTorch's dotted paths (`features.0.weight`), so state dicts
+ * line up with PyTorch's.
  */
 export abstract class Module {
+  /**
+   * The forward pass, as the subclass declares it. (Typed as an index signature so a subclass
+   * declares `forward` with its own parameters and result without an `override` modifier; names
+   * beginning with `forward` are for methods.) A module without one (a container such as
+   * `ModuleList`) has none at run time.
+   */
+  // biome-ignore lint/suspicious/noExplicitAny: each subclass narrows the signature
+  [forward: `forward${string}`]: (...args: any[]) => any;
+
   training = true;
+
+  constructor() {
+    scopeForwards(this);
+  }
 
   /** Direct children by name (arrays and Maps of modules give `name.0`, `name.key`). */
   namedChildren(): [string, Module][] {
@@ -208,5 +232,31 @@ export abstract class Module {
   dispose(): void {
     for (const p of this.parameters()) p.dispose();
     for (const [, b] of this.namedBuffers()) b.dispose();
+  }
+}
+
+/** Prototypes whose `forward` (if any) is already wrapped, with all their ancestors'. */
+const scopedPrototypes = new WeakSet<object>();
+
+/**
+ * Wrap the `forward` method of every class between `module`'s own and `Module`, once per class:
+ * the wrapper runs the method in a `scope()` keeping only what it returns when no scope encloses
+ * the call, and calls it straight through otherwise (one context lookup per call). Instances get
+ * no own properties; a class without a `forward` keeps having none.
+ */
+function scopeForwards(module: Module): void {
+  let proto: object | null = Object.getPrototypeOf(module);
+  while (proto !== null && proto !== Module.prototype && !scopedPrototypes.has(proto)) {
+    scopedPrototypes.add(proto);
+    const own = Object.getOwnPropertyDescriptor(proto, 'forward');
+    if (own && typeof own.value === 'function') {
+      const run = own.value as (...args: unknown[]) => unknown;
+      const forward = function forward(this: Module, ...args: unknown[]): unknown {
+        if (currentContext().scope !== null) return run.apply(this, args);
+        return scope(() => run.apply(this, args));
+      };
+      Object.defineProperty(proto, 'forward', { ...own, value: forward });
+    }
+    proto = Object.getPrototypeOf(proto);
   }
 }

@@ -7,6 +7,8 @@ import type {
   TensorInfo,
   TypedArray,
 } from '@myelin/core';
+import { sizeOf } from '@myelin/core';
+import { HOST_KERNELS, type HostKernel } from '@myelin/core/kit';
 import { type Runtime, WasmData } from '../runtime.js';
 
 /**
@@ -34,3 +36,32 @@ export const DTYPE_CODE: Record<DType, number> = { float32: 0, int32: 1, bool: 2
 export function views(rt: Runtime, data: readonly WasmData[]): TypedArray[] {
   return data.map((d) => rt.view(d));
 }
+
+/**
+ * A host reference kernel from core's kit as a wasm kernel, over views of the wasm memory: every
+ * output is allocated before any view is taken (an allocation may grow the memory and detach
+ * earlier views).
+ */
+function fromHost<A>(kernel: HostKernel<A>): WasmKernel<A> {
+  return (rt, { inputs, attrs, outputs }) => {
+    const outs = outputs.map((spec) => rt.allocate(sizeOf(spec.shape), spec.dtype));
+    kernel({
+      values: inputs.map((info) => rt.view(dataOf(info))),
+      shapes: inputs.map((info) => info.shape),
+      attrs,
+      outputs: views(rt, outs),
+      specs: outputs,
+    });
+    return outs;
+  };
+}
+
+/**
+ * Index-driven kernels (gather/scatter family), ordering (sort, top-k), scans and data movement
+ * (transpose, slice, concat, pad, tile, flip): core's reference kernels, shared with the CPU
+ * backend, in TypeScript over views of the wasm memory (they are data-dependent or move bytes, and
+ * typed-array `set`/`fill` are memcpy/memset).
+ */
+export const hostKernels: WasmKernelTable = Object.fromEntries(
+  Object.entries(HOST_KERNELS).map(([name, kernel]) => [name, fromHost(kernel as HostKernel<unknown>)]),
+);

@@ -1,23 +1,14 @@
-import type { DType, Shape, TypedArray } from '@myelin/core';
+import type { DType, TypedArray } from '@myelin/core';
 import { stridesOf } from '@myelin/core';
+import { accStrides, aroundAxis, mergeDims, StridedRuns } from '@myelin/core/kit';
 import { writeDims } from './elementwise.js';
 import { dataOf, type WasmKernel, type WasmKernelTable } from './kernel.js';
-import { aroundAxis, mergeDims, StridedRuns } from './strided.js';
 
 /*
  * Reductions. Float32 Sum/Max/Min run in wasm (f32x4, sums in f64); the rest — products, int32
  * and bool reductions, arg-reductions — are less hot and run in TypeScript over views of the
  * wasm memory, with the CPU backend's semantics (int32 wraps, max/min keep NaN).
  */
-
-/** Accumulator strides over x's dims: the output's row-major strides, 0 on the reduced axes. */
-function accStrides(shape: Shape, axes: readonly number[], outShape: Shape): number[] {
-  const outStrides = stridesOf(outShape);
-  const strides = new Array<number>(shape.length);
-  let k = 0;
-  for (let d = 0; d < shape.length; d++) strides[d] = axes.includes(d) ? 0 : outStrides[k++]!;
-  return strides;
-}
 
 type Acc = Float64Array | TypedArray;
 
