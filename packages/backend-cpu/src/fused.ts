@@ -1,8 +1,8 @@
 import type { TypedArray } from '@myelin/core';
 import { BIAS_ACTIVATION_ROWS } from '@myelin/core';
+import { aroundAxis } from '@myelin/core/kit';
 import { FLOAT_UNARY } from './elementwise.js';
 import { allocate, type CpuKernelTable, valuesOf } from './kernel.js';
-import { aroundAxis } from './reduce.js';
 
 /*
  * Fused composites of the nn layers: layer normalisation and the bias + activation epilogue.

@@ -4,7 +4,6 @@ import { accStrides, aroundAxis, StridedRuns } from '@myelin/core/kit';
 import { allocate, type CpuKernel, type CpuKernelTable, valuesOf } from './kernel.js';
 
 /** fused.ts and softmax.ts split shapes around an axis too. */
-export { aroundAxis };
 
 /*
  * Reductions walk x once in row-major order. The accumulator is read with stride 0 on the reduced

@@ -1,6 +1,6 @@
 import type { TypedArray } from '@myelin/core';
+import { aroundAxis } from '@myelin/core/kit';
 import { allocate, type CpuKernel, type CpuKernelTable, valuesOf } from './kernel.js';
-import { aroundAxis } from './reduce.js';
 
 /*
  * Fused softmax / log-softmax along one axis: the max, then exp(x - max) summed in float64, then the

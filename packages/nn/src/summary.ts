@@ -1,14 +1,4 @@
-import {
-  type DType,
-  isTensor,
-  type Module,
-  noGrad,
-  Parameter,
-  type Shape,
-  scope,
-  type Tensor,
-  zeros,
-} from '@myelin/core';
+import { type DType, isTensor, type Module, noGrad, Parameter, type Shape, scope, zeros } from '@myelin/core';
 
 export interface SummaryOptions {
   /** Print the table with console.log (default true). */
@@ -60,7 +50,7 @@ export function summary(
   const shapes: Shape[] = Array.isArray(inputShape[0])
     ? [...(inputShape as readonly Shape[])]
     : [inputShape as Shape];
-  const forward = (model as unknown as { forward?: (...xs: Tensor[]) => unknown }).forward;
+  const forward = model.forward;
   if (typeof forward !== 'function') throw new TypeError('summary: the model has no forward method');
 
   const rows: Row[] = [];
@@ -70,7 +60,7 @@ export function summary(
   for (const [name, m] of model.namedModules()) {
     if (name === '' || seen.has(m)) continue;
     seen.add(m);
-    const orig = (m as unknown as { forward?: (...a: unknown[]) => unknown }).forward;
+    const orig = m.forward;
     if (typeof orig !== 'function') continue;
     const row: Row = {
       name,

@@ -322,8 +322,7 @@ function metricValues(metrics: readonly Metric[]): Record<string, number> {
 export function fit<M extends Module>(model: M, given: FitOptions<M>): Observable<TrainEvent> {
   const options = withTensorData(given);
   const epochs = options.epochs ?? 1;
-  const forward =
-    options.forward ?? ((m: M, x: Tensor) => (m as unknown as { forward(x: Tensor): Tensor }).forward(x));
+  const forward = options.forward ?? ((m: M, x: Tensor) => m.forward(x) as Tensor);
   const metrics = options.metrics ?? [];
   const valMetrics = options.validationMetrics ?? metrics;
   const yieldEvery = Math.max(1, options.yieldEvery ?? 1);
@@ -543,8 +542,7 @@ export async function evaluate<M extends Module>(
   data: BatchSource,
   options: EvaluateOptions<M> = {},
 ): Promise<EvaluateResult> {
-  const forward =
-    options.forward ?? ((m: M, x: Tensor) => (m as unknown as { forward(x: Tensor): Tensor }).forward(x));
+  const forward = options.forward ?? ((m: M, x: Tensor) => m.forward(x) as Tensor);
   const metrics = options.metrics ?? [];
   const wasTraining = model.training;
   model.eval();
@@ -596,8 +594,7 @@ export async function predict<M extends Module>(
   data: Iterable<Tensor | Batch> | AsyncIterable<Tensor | Batch>,
   options: { forward?: (model: M, x: Tensor) => Tensor; disposeBatches?: boolean } = {},
 ): Promise<{ values: Float32Array; shape: number[] }> {
-  const forward =
-    options.forward ?? ((m: M, x: Tensor) => (m as unknown as { forward(x: Tensor): Tensor }).forward(x));
+  const forward = options.forward ?? ((m: M, x: Tensor) => m.forward(x) as Tensor);
   const own = ownsBatches(data, options.disposeBatches);
   const wasTraining = model.training;
   model.eval();

@@ -1,7 +1,6 @@
 import type {
   BinaryPrimitive,
   KernelAttrs,
-  TypedArray,
   UnaryActivation,
   UnaryFormName,
   UnaryPrimitive,
@@ -15,6 +14,7 @@ import {
   UNARY_ROWS,
   unaryForm,
 } from '@myelin/core';
+import { copyRuns } from '@myelin/core/kit';
 import type { Runtime } from '../runtime.js';
 import { DTYPE_CODE, dataOf, type WasmKernel, type WasmKernelTable } from './kernel.js';
 import { broadcastStrides, mergeDims, StridedRuns } from './strided.js';
@@ -171,22 +171,6 @@ const broadcastTo: WasmKernel<KernelAttrs['BroadcastTo']> = (rt, { inputs: [x], 
   copyRuns(runs, rt.view(dataOf(x!)), rt.view(out));
   return [out];
 };
-
-/** Copy `x`, read through `runs`' operand 1, into `out` at operand 0. */
-export function copyRuns(runs: StridedRuns, xv: TypedArray, out: TypedArray): void {
-  const { offset, step, length } = runs;
-  const sx = step[1]!;
-  for (let r = 0; r < runs.count; r++) {
-    const oi = offset[0]!;
-    const xi = offset[1]!;
-    if (sx === 1) {
-      if (length > 32) out.set(xv.subarray(xi, xi + length), oi);
-      else for (let j = 0; j < length; j++) out[oi + j] = xv[xi + j]!;
-    } else if (sx === 0) out.fill(xv[xi]!, oi, oi + length);
-    else for (let j = 0; j < length; j++) out[oi + j] = xv[xi + j * sx]!;
-    runs.next();
-  }
-}
 
 /**
  * The fused epilogue of a dense or conv layer: out = x + bias along `axis` (each sum rounded to
