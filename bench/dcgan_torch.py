@@ -5,7 +5,8 @@ ConvTranspose 7x7 -> [64, 7, 7] BN ReLU -> ConvTranspose 4x4/2 -> [32, 14, 14] B
 ConvTranspose 4x4/2 -> [1, 28, 28] tanh; D Conv 4x4/2 -> [16, 14, 14] LeakyReLU 0.2 -> Conv 4x4/2 ->
 [32, 7, 7] BN LeakyReLU -> Conv 7x7 -> one logit (no biases). One training step per batch: a
 discriminator step on the real batch and as many generated images (non-saturating GAN loss on
-logits), then a generator step; Adam 2e-4, betas (0.5, 0.999). Driven over stdin/stdout:
+logits), then a generator step; Adam 2e-4, betas (0.5, 0.999). Driven over stdin/stdout
+(`torch_timing.py`):
 
     -> (start)                   <- "ready <G parameters> <D parameters> <threads> <torch version>"
     -> "run"                     <- "done <D loss> <G loss>"   (one pass over the samples)
@@ -14,12 +15,10 @@ logits), then a generator step; Adam 2e-4, betas (0.5, 0.999). Driven over stdin
 Usage: OMP_NUM_THREADS=2 python3 bench/dcgan_torch.py --threads 2 --batch 64 --samples 128
 """
 
-import argparse
-import sys
-
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from torch_timing import parse_args, serve
 
 
 def generator(latent: int, w: int) -> nn.Module:
@@ -48,14 +47,7 @@ def discriminator(w: int) -> nn.Module:
 
 
 def main() -> None:
-    p = argparse.ArgumentParser()
-    p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--batch", type=int, default=64)
-    p.add_argument("--samples", type=int, default=128)
-    p.add_argument("--width", type=int, default=16)
-    a = p.parse_args()
-    torch.set_num_threads(a.threads)
-    torch.manual_seed(1)
+    a = parse_args(batch=64, samples=128, width=16)
     latent = 100
     g, d = generator(latent, a.width), discriminator(a.width)
     for m in (g, d):
@@ -69,14 +61,8 @@ def main() -> None:
     # Uniform [-1, 1) images, as the JS side gets (values do not affect speed).
     x = torch.rand(a.samples, 1, 28, 28) * 2 - 1
     count = lambda m: sum(t.numel() for t in m.parameters())
-    print(f"ready {count(g)} {count(d)} {torch.get_num_threads()} {torch.__version__}", flush=True)
-    for line in sys.stdin:
-        cmd = line.strip()
-        if cmd == "quit":
-            break
-        if cmd != "run":
-            print(f"error unknown command {cmd!r} (expected 'run' or 'quit')", flush=True)
-            continue
+
+    def run() -> list[str]:
         dl = gl = torch.zeros(())
         for s in range(0, a.samples, a.batch):
             real = x[s : s + a.batch]
@@ -91,7 +77,9 @@ def main() -> None:
             gl = F.softplus(-d(g(torch.randn(n, latent, 1, 1)))).mean()
             gl.backward()
             og.step()
-        print(f"done {dl.item():.6f} {gl.item():.6f}", flush=True)
+        return [f"{dl.item():.6f}", f"{gl.item():.6f}"]
+
+    serve([count(g), count(d)], run)
 
 
 if __name__ == "__main__":

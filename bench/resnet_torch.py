@@ -3,7 +3,7 @@
 The 28x28 ResNet of `@myelin/zoo-cnn`'s `resnetSmall()` (3x3 stride-1 stem, no max-pool, BasicBlocks
 [2, 2, 2] at 32/64/128 channels, global average pool, fc), trained with softmax cross-entropy and
 SGD (Nesterov momentum 0.9) on the CPU. The bench spawns this script once and drives it over
-stdin/stdout, so PyTorch takes its turn in the same alternating rounds as the JS libraries:
+stdin/stdout (`torch_timing.py`), so PyTorch takes its turn in the same alternating rounds as the JS libraries:
 
     -> (start)                   <- "ready <trainable parameters> <threads> <torch version>"
     -> "run"                     <- "done <loss of the last step>"   (one pass over the samples)
@@ -12,12 +12,10 @@ stdin/stdout, so PyTorch takes its turn in the same alternating rounds as the JS
 Usage: OMP_NUM_THREADS=2 python3 bench/resnet_torch.py --threads 2 --batch 64 --samples 256
 """
 
-import argparse
-import sys
-
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from torch_timing import parse_args, serve
 
 
 class BasicBlock(nn.Module):
@@ -61,13 +59,7 @@ class ResNetSmall(nn.Module):
 
 
 def main() -> None:
-    p = argparse.ArgumentParser()
-    p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--batch", type=int, default=64)
-    p.add_argument("--samples", type=int, default=256)
-    a = p.parse_args()
-    torch.set_num_threads(a.threads)
-    torch.manual_seed(1)
+    a = parse_args(batch=64, samples=256)
     model = ResNetSmall()
     model.train()
     opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, nesterov=True)
@@ -75,21 +67,17 @@ def main() -> None:
     x = torch.rand(a.samples, 1, 28, 28)
     y = torch.randint(0, 10, (a.samples,))
     params = sum(t.numel() for t in model.parameters() if t.requires_grad)
-    print(f"ready {params} {torch.get_num_threads()} {torch.__version__}", flush=True)
-    for line in sys.stdin:
-        cmd = line.strip()
-        if cmd == "quit":
-            break
-        if cmd != "run":
-            print(f"error unknown command {cmd!r} (expected 'run' or 'quit')", flush=True)
-            continue
+
+    def run() -> list[str]:
         loss = torch.zeros(())
         for s in range(0, a.samples, a.batch):
             opt.zero_grad(set_to_none=True)
             loss = F.cross_entropy(model(x[s : s + a.batch]), y[s : s + a.batch])
             loss.backward()
             opt.step()
-        print(f"done {loss.item():.6f}", flush=True)
+        return [f"{loss.item():.6f}"]
+
+    serve([params], run)
 
 
 if __name__ == "__main__":

@@ -15,15 +15,14 @@
  * gain from one tape node per layer), and Myelin and PyTorch on one thread.
  */
 
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import type * as tfNs from '@tensorflow/tfjs-core';
 import { randomValues } from './harness.js';
 import { loadTfjsWasm } from './libs/tfjs-wasm.js';
 import { prepareTrainingRuns, type SuiteLibrary, type TrainingRun, table, timeTogether } from './suite.js';
+import { startTorch, type TorchChild, torchMissing } from './torch.js';
 
 export const LSTM_DIMS = { input: 64, hidden: 128, seq: 32, batch: 32 } as const;
 const { input: I, hidden: H, seq: T, batch: N } = LSTM_DIMS;
@@ -287,8 +286,6 @@ async function tfjsLibrary(): Promise<LstmLibrary | string> {
 
 // --- PyTorch --------------------------------------------------------------------------------
 
-const PYTHON = '/usr/bin/python3';
-
 /** The PyTorch side: loads the shared values from a raw float32 file, then one step per 'run' line. */
 const TORCH_SOURCE = `
 import sys
@@ -323,11 +320,10 @@ for line in sys.stdin:
 `;
 
 function torchLibrary(threadCount = THREADS): LstmLibrary | string {
-  const probe = spawnSync(PYTHON, ['-c', 'import torch, numpy'], { encoding: 'utf8' });
-  if (probe.status !== 0)
-    return `PyTorch column skipped: \`${PYTHON} -c 'import torch, numpy'\` failed (${(probe.stderr || String(probe.error)).trim().split('\n').pop()})`;
+  const missing = torchMissing('torch, numpy');
+  if (missing) return missing;
   const threads = String(threadCount);
-  let child: ChildProcess | undefined;
+  let child: TorchChild | undefined;
   let dir: string | undefined;
   const lib: LstmLibrary = {
     name: `pytorch-cpu ${threads}t`,
@@ -343,39 +339,20 @@ function torchLibrary(threadCount = THREADS): LstmLibrary | string {
         at += a.length;
       }
       writeFileSync(path, new Uint8Array(buf.buffer));
-      child = spawn(PYTHON, ['-c', TORCH_SOURCE, threads, path], {
-        env: {
-          ...process.env,
-          OMP_NUM_THREADS: threads,
-          OPENBLAS_NUM_THREADS: threads,
-          MKL_NUM_THREADS: threads,
-        },
-        stdio: ['pipe', 'pipe', 'inherit'],
-      });
-      const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
-      const next = async (): Promise<string[]> => {
-        const r = await lines.next();
-        if (r.done) throw new Error('pytorch: the LSTM script exited before answering');
-        return r.value.split(' ');
-      };
-      const [ready, version, used] = await next();
-      if (ready !== 'ready') throw new Error(`pytorch: expected 'ready …', got '${ready}'`);
+      const py = startTorch(['-c', TORCH_SOURCE, threads, path], threads, 'the LSTM script');
+      child = py;
+      const [version, used] = await py.expect('ready');
       if (used !== threads) throw new Error(`pytorch: runs ${used} threads, asked for ${threads}`);
-      const proc = child;
       const firstLoss: number[] = [];
       lib.name = `pytorch ${version} cpu ${used}t`;
       return timed({
         samplesPerRun: 1,
         firstLoss,
         async run() {
-          proc.stdin!.write('run\n');
-          const [done, loss] = await next();
-          if (done !== 'done') throw new Error(`pytorch: expected 'done …', got '${done}'`);
+          const [loss] = await py.run();
           if (firstLoss.length === 0) firstLoss.push(Number(loss));
         },
-        dispose() {
-          proc.stdin!.write('quit\n');
-        },
+        dispose: () => py.quit(),
       });
     },
     close() {

@@ -28,11 +28,11 @@ import { join } from 'node:path';
 import type { Backend, KernelName, SegmentReduction, Tensor } from '@myelin/core';
 import { measure } from './harness.js';
 import { table } from './suite.js';
+import { PYTHON, torchEnv, torchMissing } from './torch.js';
 
 type Core = typeof import('@myelin/core');
 
 const THREADS = 2;
-const PYTHON = '/usr/bin/python3';
 
 export interface SparseBenchOptions {
   minTimeMs: number;
@@ -507,9 +507,8 @@ function runTorch(
   minTimeMs: number,
   threadCount: number,
 ): { rows: SparseRow[]; sums: Map<OpKey, number>; version?: string } | string {
-  const probe = spawnSync(PYTHON, ['-c', 'import torch, numpy'], { encoding: 'utf8' });
-  if (probe.status !== 0)
-    return `PyTorch column skipped: \`${PYTHON} -c 'import torch, numpy'\` failed (${(probe.stderr || String(probe.error)).trim().split('\n').pop()})`;
+  const missing = torchMissing('torch, numpy');
+  if (missing) return missing;
   const dir = mkdtempSync(join(tmpdir(), 'myelin-bench-sparse-'));
   try {
     const path = join(dir, 'graph.bin');
@@ -533,12 +532,7 @@ function runTorch(
       {
         encoding: 'utf8',
         maxBuffer: 1 << 20,
-        env: {
-          ...process.env,
-          OMP_NUM_THREADS: threads,
-          OPENBLAS_NUM_THREADS: threads,
-          MKL_NUM_THREADS: threads,
-        },
+        env: torchEnv(threads),
       },
     );
     if (res.status !== 0)

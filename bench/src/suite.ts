@@ -8,6 +8,7 @@
 
 import type { Prepared } from './cases.js';
 import { maxRelDiff, measure, timing } from './harness.js';
+import { firstLine } from './load.js';
 
 /** A training benchmark's timed unit: one pass over its samples. */
 export interface TrainingRun {
@@ -62,8 +63,6 @@ const ROUNDS = 4;
 
 /** One library's result for a case: its throughput and output, or why it has none. */
 export type Timed = { throughput?: number; values?: Float32Array; error?: string };
-
-const firstLine = (err: unknown) => (err as Error).message.split('\n')[0]!;
 
 /**
  * Time one case on every library in alternating rounds (each round: a warm-up run, then
@@ -160,14 +159,20 @@ export async function timeTogether<L extends SuiteLibrary>(
 }
 
 /**
- * Run `cases` on both libraries (each a library, or why it could not load), printing a table of
+ * Run `cases` (those matching `filter`) on both libraries (each a library, or why it could not load), printing a table of
  * throughputs and ratios as it goes; a relative difference of the outputs above 1e-3 is flagged.
  */
 export async function runSuite<L extends SuiteLibrary>(
   cases: SuiteCase<L>[],
   myelin: L | string,
   tfjs: L | string,
-  options: { minTimeMs: number; nameWidth: number; names: [string, string] },
+  options: {
+    minTimeMs: number;
+    /** Run only the cases whose name contains it. */
+    filter?: string;
+    nameWidth: number;
+    names: [string, string];
+  },
 ): Promise<SuiteResult[]> {
   const names = [
     typeof myelin === 'string' ? options.names[0] : myelin.name,
@@ -178,7 +183,7 @@ export async function runSuite<L extends SuiteLibrary>(
   console.log(row(['case', names[0]!, names[1]!, 'ratio']));
   console.log(rule);
   const results: SuiteResult[] = [];
-  for (const c of cases) {
+  for (const c of cases.filter((x) => x.name.includes(options.filter ?? ''))) {
     const [m, t] = (await timeTogether(c, [myelin, tfjs], options.minTimeMs)) as [Timed, Timed];
     const r: SuiteResult = { case: c.name, unit: c.unit, myelin: m.throughput, tfjs: t.throughput };
     if (m.throughput !== undefined && t.throughput !== undefined) r.ratio = m.throughput / t.throughput;
@@ -237,7 +242,7 @@ export async function prepareTrainingRuns<L extends TrainingLibrary>(
       prepared.push(lib);
     } catch (err) {
       lib.close?.();
-      prepared.push(`${lib.name}: ${(err as Error).message.split('\n')[0]}`);
+      prepared.push(`${lib.name}: ${firstLine(err)}`);
     }
   }
   return { runs, prepared };

@@ -17,8 +17,6 @@
  * wasm training steps.
  */
 
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { Backend, Tensor } from '@myelin/core';
 import * as tf from '@tensorflow/tfjs-core';
@@ -27,6 +25,7 @@ import { loadMyelinWebGpu } from './libs/myelin-webgpu.js';
 import { loadTfjsWasm } from './libs/tfjs-wasm.js';
 import { loadTfjsWebGpu } from './libs/tfjs-webgpu.js';
 import { prepareTrainingRuns, type SuiteLibrary, type TrainingRun, table, timeTogether } from './suite.js';
+import { printRow, ratioOf, rowColumns, startTorch, type TorchChild, torchMissing } from './torch.js';
 
 type Core = typeof import('@myelin/core');
 type TfLayers = typeof import('@tensorflow/tfjs-layers');
@@ -296,67 +295,41 @@ async function tfjsLibrary(choice: TfjsChoice): Promise<ResnetLibrary | string> 
 // PyTorch (a child process)
 // ---------------------------------------------------------------------------------------------
 
-const PYTHON = '/usr/bin/python3';
 const TORCH_SCRIPT = fileURLToPath(new URL('../resnet_torch.py', import.meta.url));
 
 /** PyTorch on the CPU with `THREADS` threads, driven over stdin; or why it cannot run. */
 function torchLibrary(): ResnetLibrary | string {
-  const probe = spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8' });
-  if (probe.status !== 0)
-    return `PyTorch column skipped: \`${PYTHON} -c 'import torch'\` failed (${(probe.stderr || String(probe.error)).trim().split('\n').pop()})`;
-  const threads = String(THREADS);
-  let child: ChildProcess | undefined;
+  const missing = torchMissing();
+  if (missing) return missing;
+  let child: TorchChild | undefined;
   let version = '';
   return {
     name: 'pytorch-cpu',
     activate: async () => {},
     async train(data) {
-      child = spawn(
-        PYTHON,
-        [
-          TORCH_SCRIPT,
-          '--threads',
-          threads,
-          '--batch',
-          String(RESNET_BATCH),
-          '--samples',
-          String(data.samples),
-        ],
-        {
-          env: {
-            ...process.env,
-            OMP_NUM_THREADS: threads,
-            OPENBLAS_NUM_THREADS: threads,
-            MKL_NUM_THREADS: threads,
-          },
-          stdio: ['pipe', 'pipe', 'inherit'],
-        },
-      );
-      const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
-      const next = async (): Promise<string[]> => {
-        const r = await lines.next();
-        if (r.done) throw new Error(`pytorch: ${TORCH_SCRIPT} exited before answering`);
-        return r.value.split(' ');
-      };
-      const [ready, params, used, torchVersion] = await next();
-      if (ready !== 'ready') throw new Error(`pytorch: expected 'ready …', got '${ready}'`);
+      const args = [
+        '--threads',
+        String(THREADS),
+        '--batch',
+        String(RESNET_BATCH),
+        '--samples',
+        String(data.samples),
+      ];
+      const py = startTorch([TORCH_SCRIPT, ...args], THREADS, TORCH_SCRIPT);
+      child = py;
+      const [params, used, torchVersion] = await py.expect('ready');
       if (Number(params) !== RESNET_PARAMS)
         throw new Error(`pytorch: the ResNet has ${params} parameters, expected ${RESNET_PARAMS}`);
       version = `torch ${torchVersion}, ${used} threads`;
-      const proc = child;
       const firstLosses: number[] = [];
       return {
         samplesPerRun: data.samples,
         firstLosses,
         async run() {
-          proc.stdin!.write('run\n');
-          const [done, loss] = await next();
-          if (done !== 'done') throw new Error(`pytorch: expected 'done …', got '${[done, loss].join(' ')}'`);
+          const [loss] = await py.run();
           if (firstLosses.length < 2) firstLosses.push(Number(loss));
         },
-        dispose() {
-          proc.stdin!.end('quit\n');
-        },
+        dispose: () => py.quit(),
       };
     },
     get note() {
@@ -530,40 +503,11 @@ export async function runResnetBench(options: {
     options.minTimeMs,
     { rounds: ROUNDS, warmupFirstRoundOnly: true },
   );
-  const columns = ['myelin-wasm', 'tfjs', 'pytorch'];
-  for (const [i, lib] of prepared.entries()) {
-    const col = typeof lib === 'string' ? columns[i]! : lib.name;
-    const t = times[i]!;
-    result.samplesPerSecond[col] = t.throughput ?? t.error ?? 'n/a';
-    if (typeof lib !== 'string') {
-      if (lib.note) result.notes[col] = lib.note;
-      result.firstLosses[col] = runs.get(lib)!.firstLosses;
-      lib.close?.();
-    }
-  }
+  Object.assign(result, rowColumns(prepared, times, runs, ['myelin-wasm', 'tfjs', 'pytorch']));
   const [m, tj, pt] = times.map((t) => t.throughput);
-  if (m !== undefined && tj !== undefined) result.ratios['myelin/tfjs'] = m / tj;
-  if (m !== undefined && pt !== undefined) result.ratios['myelin/pytorch'] = m / pt;
-
-  const cols = Object.keys(result.samplesPerSecond);
-  const { row, rule } = table([40, ...cols.map((c) => Math.max(c.length, 12)), 12, 15]);
-  console.log(row(['case', ...cols, 'myelin/tfjs', 'myelin/pytorch']));
-  console.log(rule);
-  const cell = (v: number | string) => (typeof v === 'number' ? v.toFixed(1) : 'n/a');
-  const ratio = (k: string) => result.ratios[k]?.toFixed(2) ?? 'n/a';
-  console.log(
-    row([
-      name,
-      ...cols.map((c) => cell(result.samplesPerSecond[c]!)),
-      ratio('myelin/tfjs'),
-      ratio('myelin/pytorch'),
-    ]),
-  );
-  for (const c of cols) {
-    const v = result.samplesPerSecond[c]!;
-    if (typeof v === 'string') console.log(`  ${c}: ${v}`);
-    if (result.notes[c]) console.log(`  ${c}: ${result.notes[c]}`);
-  }
+  const ratios = { 'myelin/tfjs': ratioOf(m, tj), 'myelin/pytorch': ratioOf(m, pt) };
+  for (const [k, v] of Object.entries(ratios)) if (v !== undefined) result.ratios[k] = v;
+  printRow(name, result, ratios);
   console.log(
     `  samples/s: median time of a step of batch ${RESNET_BATCH} over ${ROUNDS} alternating rounds ` +
       `(≥ ${(options.minTimeMs / ROUNDS / 1000).toFixed(1)} s of steps per library per round, one warm-up step first)`,

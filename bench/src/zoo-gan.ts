@@ -13,12 +13,11 @@
  * PyTorch runs in a child process driven over stdin, taking turns with Myelin (`timeTogether`).
  */
 
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { Module, Tensor } from '@myelin/core';
 import { randomValues } from './harness.js';
-import { prepareTrainingRuns, type SuiteLibrary, type TrainingRun, table, timeTogether } from './suite.js';
+import { prepareTrainingRuns, type SuiteLibrary, type TrainingRun, timeTogether } from './suite.js';
+import { printRow, ratioOf, rowColumns, startTorch, type TorchChild, torchMissing } from './torch.js';
 
 type Core = typeof import('@myelin/core');
 
@@ -101,68 +100,34 @@ async function myelinLibrary(): Promise<DcganLibrary | string> {
   };
 }
 
-const PYTHON = '/usr/bin/python3';
 const TORCH_SCRIPT = fileURLToPath(new URL('../dcgan_torch.py', import.meta.url));
 
 function torchLibrary(): DcganLibrary | string {
-  const probe = spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8' });
-  if (probe.status !== 0)
-    return `PyTorch column skipped: \`${PYTHON} -c 'import torch'\` failed (${(probe.stderr || String(probe.error)).trim().split('\n').pop()})`;
-  const threads = String(THREADS);
-  let child: ChildProcess | undefined;
+  const missing = torchMissing();
+  if (missing) return missing;
+  let child: TorchChild | undefined;
   return {
     name: 'pytorch-cpu',
     activate: async () => {},
     async train() {
-      child = spawn(
-        PYTHON,
-        [
-          TORCH_SCRIPT,
-          '--threads',
-          threads,
-          '--batch',
-          String(DCGAN_BATCH),
-          '--samples',
-          String(SAMPLES_PER_RUN),
-          '--width',
-          String(WIDTH),
-        ],
-        {
-          env: {
-            ...process.env,
-            OMP_NUM_THREADS: threads,
-            OPENBLAS_NUM_THREADS: threads,
-            MKL_NUM_THREADS: threads,
-          },
-          stdio: ['pipe', 'pipe', 'inherit'],
-        },
-      );
-      const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
-      const next = async (): Promise<string[]> => {
-        const r = await lines.next();
-        if (r.done) throw new Error(`pytorch: ${TORCH_SCRIPT} exited before answering`);
-        return r.value.split(' ');
-      };
-      const [ready, gp, dp] = await next();
-      if (ready !== 'ready') throw new Error(`pytorch: expected 'ready …', got '${ready}'`);
+      const args = ['--threads', String(THREADS), '--batch', String(DCGAN_BATCH)];
+      args.push('--samples', String(SAMPLES_PER_RUN), '--width', String(WIDTH));
+      const py = startTorch([TORCH_SCRIPT, ...args], THREADS, TORCH_SCRIPT);
+      child = py;
+      const [gp, dp] = await py.expect('ready');
       if (Number(gp) !== G_PARAMS || Number(dp) !== D_PARAMS)
         throw new Error(
           `pytorch: the DCGAN pair has ${gp} + ${dp} parameters, expected ${G_PARAMS} + ${D_PARAMS}`,
         );
-      const proc = child;
       const firstLosses: number[] = [];
       return {
         samplesPerRun: SAMPLES_PER_RUN,
         firstLosses,
         async run() {
-          proc.stdin!.write('run\n');
-          const [done, dl, gl] = await next();
-          if (done !== 'done') throw new Error(`pytorch: expected 'done …', got '${done}'`);
+          const [dl, gl] = await py.run();
           if (firstLosses.length < 2) firstLosses.push(Number(dl), Number(gl));
         },
-        dispose() {
-          proc.stdin!.write('quit\n');
-        },
+        dispose: () => py.quit(),
       };
     },
     close() {
@@ -194,37 +159,18 @@ export async function runDcganBench(options: { minTimeMs: number }): Promise<Dcg
     options.minTimeMs,
     { rounds: ROUNDS, warmupFirstRoundOnly: true },
   );
+  const { samplesPerSecond, firstLosses } = rowColumns(prepared, times, runs, ['myelin-wasm', 'pytorch']);
+  const [m, pt] = times.map((t) => t.throughput);
   const result: DcganResult = {
     case: name,
     batch: DCGAN_BATCH,
     samplesPerRun: SAMPLES_PER_RUN,
-    samplesPerSecond: {},
-    firstLosses: {},
+    samplesPerSecond,
+    firstLosses,
   };
-  const columns = ['myelin-wasm', 'pytorch'];
-  for (const [i, lib] of prepared.entries()) {
-    const col = typeof lib === 'string' ? columns[i]! : lib.name;
-    const t = times[i]!;
-    result.samplesPerSecond[col] = t.throughput ?? t.error ?? 'n/a';
-    if (typeof lib !== 'string') {
-      result.firstLosses[col] = runs.get(lib)!.firstLosses;
-      lib.close?.();
-    }
-  }
-  const [m, pt] = times.map((t) => t.throughput);
-  if (m !== undefined && pt !== undefined) result.ratio = m / pt;
-  const cols = Object.keys(result.samplesPerSecond);
-  const { row, rule } = table([40, ...cols.map((c) => Math.max(c.length, 12)), 15]);
-  console.log(row(['case', ...cols, 'myelin/pytorch']));
-  console.log(rule);
-  const cell = (v: number | string) => (typeof v === 'number' ? v.toFixed(1) : 'n/a');
-  console.log(
-    row([name, ...cols.map((c) => cell(result.samplesPerSecond[c]!)), result.ratio?.toFixed(2) ?? 'n/a']),
-  );
-  for (const c of cols) {
-    const v = result.samplesPerSecond[c]!;
-    if (typeof v === 'string') console.log(`  ${c}: ${v}`);
-  }
+  const ratio = ratioOf(m, pt);
+  if (ratio !== undefined) result.ratio = ratio;
+  printRow(name, result, { 'myelin/pytorch': ratio });
   console.log('first D and G losses:');
   for (const [c, l] of Object.entries(result.firstLosses))
     console.log(`  ${c}: ${l.map((v) => v.toFixed(4)).join(' ')}`);

@@ -14,7 +14,19 @@
 import type { Tensor } from '@myelin/core';
 import type { BenchLibrary, ConvDims, Prepared } from '../cases.js';
 import { randomValues } from '../harness.js';
+import { firstLine, loadModule } from '../load.js';
 import { runSuite, type SuiteCase, type SuiteResult, type TrainingRun } from '../suite.js';
+import { conv2dCase, matmulCases, trainingCase } from '../suite-cases.js';
+import {
+  batchedRun,
+  crossEntropyLoss,
+  denseParams,
+  gradients,
+  mlpForward,
+  mlpParams,
+  myelinBatches,
+  myelinKernels,
+} from './myelin-common.js';
 import { loadTfjsWasm } from './tfjs-wasm.js';
 
 type Core = typeof import('@myelin/core');
@@ -52,34 +64,6 @@ export interface WasmBenchLibrary extends BenchLibrary {
   lenetTraining(c: TrainingCase, data: TrainingData): TrainingRun;
 }
 
-function load<T>(specifier: string): Promise<T> {
-  return import(/* @vite-ignore */ specifier) as Promise<T>;
-}
-
-function prepared(op: () => Tensor, inputs: Tensor[]): Prepared {
-  return {
-    async run() {
-      const y = op();
-      await y.data();
-      y.dispose();
-    },
-    compute() {
-      // The wasm backend runs kernels synchronously (the thread pool's tasks are all done when
-      // the call returns), so the op is done here, as on TF.js's wasm backend.
-      op().dispose();
-    },
-    async result() {
-      const y = op();
-      const v = Float32Array.from(await y.data());
-      y.dispose();
-      return v;
-    },
-    dispose() {
-      for (const t of inputs) t.dispose();
-    },
-  };
-}
-
 /**
  * A training loop over pre-made batches: loss and gradients by `valueAndGrad`, then Adam
  * (β = 0.9, 0.999, ε = 1e-8) under `noGrad`, all inside one `scope` per step.
@@ -92,34 +76,25 @@ function trainingRun(
   data: TrainingData,
   imageShape: number[],
 ): TrainingRun {
-  const { scope, keep, noGrad, tensor, oneHot, valueAndGrad, zerosLike } = core;
+  const { scope, keep, noGrad, zerosLike } = core;
   let params = keep(init);
   let ms = keep(params.map((p) => zerosLike(p)));
   let vs = keep(params.map((p) => zerosLike(p)));
-  const batches: { x: Tensor; y: Tensor }[] = [];
-  for (let s = 0; s < c.samples; s += c.batch) {
-    const n = Math.min(c.batch, c.samples - s);
-    const x = tensor(data.images.subarray(s * 784, (s + n) * 784), { shape: [n, ...imageShape] });
-    const y = oneHot(tensor(data.labels.subarray(s, s + n), { dtype: 'int32' }), 10);
-    batches.push(keep({ x, y }));
-  }
+  const batches = myelinBatches(core, c, data, imageShape);
   let t = 0;
   const loss =
     (x: Tensor, y: Tensor) =>
     (...p: Tensor[]) =>
-      core.logSoftmax(forward(p, x), -1).mul(y).sum().neg().div(x.shape[0]!);
+      crossEntropyLoss(core, forward(p, x), y);
   const step = (x: Tensor, y: Tensor) => {
     t++;
     const c1 = 1 - 0.9 ** t;
     const c2 = 1 - 0.999 ** t;
     const next = scope(() => {
-      const [, grads] = valueAndGrad(
-        loss(x, y),
-        params.map((_, i) => i),
-      )(...params);
+      const grads = gradients(core, loss(x, y), params);
       return noGrad(() =>
         params.map((p, i) => {
-          const g = (grads as Tensor[])[i]!;
+          const g = grads[i]!;
           const m = ms[i]!.mul(0.9).add(g.mul(0.1));
           const v = vs[i]!.mul(0.999).add(g.square().mul(0.001));
           return [p.sub(m.div(c1).div(v.div(c2).sqrt().add(1e-8)).mul(1e-3)), m, v] as const;
@@ -131,20 +106,15 @@ function trainingRun(
     ms = keep(next.map((r) => r[1]));
     vs = keep(next.map((r) => r[2]));
   };
-  return {
-    samplesPerRun: c.samples,
-    async run() {
-      for (const b of batches) step(b.x, b.y);
-      await params[0]!.data();
-    },
-    dispose() {
+  return batchedRun(
+    c.samples,
+    batches,
+    step,
+    () => params[0]!,
+    () => {
       for (const list of [params, ms, vs]) for (const p of list) p.dispose();
-      for (const b of batches) {
-        b.x.dispose();
-        b.y.dispose();
-      }
     },
-  };
+  );
 }
 
 /** Myelin on the wasm backend with `threads` threads, or an error message. */
@@ -153,55 +123,29 @@ export async function loadMyelinWasm(threads: number): Promise<WasmBenchLibrary 
   let wasmBackend: (options: { threads: number }) => Promise<{ threads: number; name: string }>;
   try {
     core = await import('@myelin/core');
-    ({ wasmBackend } = await load<{ wasmBackend: typeof wasmBackend }>('@myelin/backend-wasm'));
+    ({ wasmBackend } = await loadModule<{ wasmBackend: typeof wasmBackend }>('@myelin/backend-wasm'));
   } catch (err) {
-    return `cannot load Myelin wasm (${(err as Error).message.split('\n')[0]})`;
+    return `cannot load Myelin wasm (${firstLine(err)})`;
   }
   const backend = await wasmBackend({ threads });
   const activate = async () => {
     await core.use(backend as unknown as Parameters<Core['use']>[0]);
   };
   await activate();
-  const { tensor, conv2d, matmul, add, relu, maxPool2d, randn, zeros } = core;
-  const conv = (x: Float32Array, w: Float32Array, d: ConvDims, stride: number, padding: number | 'same') => {
-    const tx = tensor(x, { shape: [d.batch, d.inChannels, d.height, d.width] });
-    const tw = tensor(w, { shape: [d.outChannels, d.inChannels, d.kernel, d.kernel] });
-    return prepared(() => conv2d(tx, tw, { stride, padding }), [tx, tw]);
-  };
-  // He-normal weights stored [in, out] (no transposes in the loop).
-  const dense = (i: number, o: number, seed: number) => [
-    randn([i, o], { seed, std: Math.sqrt(2 / i) }),
-    zeros([o]),
-  ];
+  const { conv2d, relu, maxPool2d, randn, zeros } = core;
+  const kernels = myelinKernels(core, true);
+  const dense = (i: number, o: number, seed: number) => denseParams(core, i, o, seed);
   return {
     name: `myelin-wasm ${backend.threads}t`,
     threads: backend.threads,
     activate,
-    matmul(a, b, n) {
-      const ta = tensor(a, { shape: [n, n] });
-      const tb = tensor(b, { shape: [n, n] });
-      return prepared(() => matmul(ta, tb), [ta, tb]);
-    },
-    conv2d: (x, w, d) => conv(x, w, d, 1, 'same'),
-    conv2dStrided: (x, w, d) => conv(x, w, d, d.stride, d.pad),
-    add(a, b) {
-      const ta = tensor(a);
-      const tb = tensor(b);
-      return prepared(() => add(ta, tb), [ta, tb]);
-    },
-    relu(a) {
-      const ta = tensor(a);
-      return prepared(() => relu(ta), [ta]);
-    },
-    mlpTraining(c, data) {
-      const init = [...dense(784, 256, 11), ...dense(256, 128, 12), ...dense(128, 10, 13)];
-      const forward = (p: Tensor[], x: Tensor) => {
-        const h1 = relu(x.matmul(p[0]!).add(p[1]!));
-        const h2 = relu(h1.matmul(p[2]!).add(p[3]!));
-        return h2.matmul(p[4]!).add(p[5]!);
-      };
-      return trainingRun(core, init, forward, c, data, [784]);
-    },
+    matmul: kernels.matmul,
+    conv2d: kernels.conv2d,
+    conv2dStrided: (x, w, d) => kernels.conv(x, w, d, d.stride, d.pad),
+    add: kernels.add,
+    relu: kernels.relu,
+    mlpTraining: (c, data) =>
+      trainingRun(core, mlpParams(core), (p, x) => mlpForward(core, p, x), c, data, [784]),
     lenetTraining(c, data) {
       const init = [
         randn([6, 1, 5, 5], { seed: 21, std: Math.sqrt(2 / 25) }),
@@ -233,21 +177,10 @@ export async function loadMyelinWasm(threads: number): Promise<WasmBenchLibrary 
 export type WasmSuiteResult = SuiteResult;
 
 function suiteCases(): SuiteCase<WasmBenchLibrary>[] {
-  const cases: SuiteCase<WasmBenchLibrary>[] = [];
-  for (const n of [128, 256, 512, 1024]) {
-    const a = randomValues(n * n, 1);
-    const b = randomValues(n * n, 2);
-    cases.push({ name: `matmul ${n}`, unit: 'GFLOP/s', work: 2 * n ** 3, prepare: (l) => l.matmul(a, b, n) });
-  }
-  const d: ConvDims = { batch: 32, height: 28, width: 28, inChannels: 32, outChannels: 64, kernel: 3 };
-  const x = randomValues(32 * 32 * 28 * 28, 3);
-  const w = randomValues(64 * 32 * 9, 4);
-  cases.push({
-    name: 'conv2d 32x28x28x32→64 3x3 same',
-    unit: 'GFLOP/s',
-    work: 2 * 32 * 28 * 28 * 64 * 32 * 9,
-    prepare: (l) => l.conv2d(x, w, d),
-  });
+  const cases = matmulCases<WasmBenchLibrary>([128, 256, 512, 1024]);
+  cases.push(
+    conv2dCase({ batch: 32, height: 28, width: 28, inChannels: 32, outChannels: 64, kernel: 3 }, [3, 4]),
+  );
   const s: StridedConvDims = {
     batch: 1,
     height: 224,
@@ -275,27 +208,10 @@ function suiteCases(): SuiteCase<WasmBenchLibrary>[] {
   // whole result read back, which adds a copy into a fresh array (in Chromium mostly the page
   // faults of that array: ~2 ms for 4 MiB on this machine, the same for both libraries).
   for (const k of cases.splice(0)) cases.push(k, { ...k, name: `${k.name} +read`, readBack: true });
-  const data = (samples: number): TrainingData => {
-    const images = randomValues(samples * 784, 9).map((v) => (v + 1) / 2);
-    const labels = Int32Array.from(randomValues(samples, 10), (v) => Math.min(9, Math.floor((v + 1) * 5)));
-    return { images, labels };
-  };
-  const mlp: TrainingCase = { samples: 1280, batch: 128 };
-  const mlpData = data(mlp.samples);
-  cases.push({
-    name: 'MLP 784-256-128-10 train (Adam, b128)',
-    unit: 'samples/s',
-    work: mlp.samples,
-    train: (l) => l.mlpTraining(mlp, mlpData),
-  });
-  const lenet: TrainingCase = { samples: 512, batch: 64 };
-  const lenetData = data(lenet.samples);
-  cases.push({
-    name: 'LeNet-5 train (Adam, b64)',
-    unit: 'samples/s',
-    work: lenet.samples,
-    train: (l) => l.lenetTraining(lenet, lenetData),
-  });
+  cases.push(
+    trainingCase('MLP 784-256-128-10 train (Adam, b128)', { samples: 1280, batch: 128 }, 'mlpTraining'),
+    trainingCase('LeNet-5 train (Adam, b64)', { samples: 512, batch: 64 }, 'lenetTraining'),
+  );
   return cases;
 }
 
@@ -306,13 +222,11 @@ function suiteCases(): SuiteCase<WasmBenchLibrary>[] {
 export async function runWasmBench(
   options: { threads?: number; minTimeMs?: number; filter?: string } = {},
 ): Promise<WasmSuiteResult[]> {
-  const { threads = 2, minTimeMs = 500, filter = '' } = options;
-  const myelin = await loadMyelinWasm(threads);
-  const tfjs = await loadTfjsWasm(threads);
-  return runSuite(
-    suiteCases().filter((x) => x.name.includes(filter)),
-    myelin,
-    tfjs,
-    { minTimeMs, nameWidth: 40, names: ['myelin-wasm', 'tfjs-wasm'] },
-  );
+  const { threads = 2, minTimeMs = 500, filter } = options;
+  return runSuite(suiteCases(), await loadMyelinWasm(threads), await loadTfjsWasm(threads), {
+    minTimeMs,
+    filter,
+    nameWidth: 40,
+    names: ['myelin-wasm', 'tfjs-wasm'],
+  });
 }

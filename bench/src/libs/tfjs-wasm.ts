@@ -13,15 +13,10 @@
  */
 
 import * as tf from '@tensorflow/tfjs-core';
-import {
-  type BenchLibrary,
-  type ConvDims,
-  nchwToNhwc,
-  nhwcToNchw,
-  oihwToHwio,
-  type Prepared,
-} from '../cases.js';
+import type { BenchLibrary } from '../cases.js';
+import { firstLine, loadModule } from '../load.js';
 import type { StridedConvDims, TrainingCase, TrainingRun, WasmBenchLibrary } from './myelin-wasm.js';
+import { tfjsKernels } from './tfjs-common.js';
 
 interface TfjsWasmModule {
   setThreadsCount(n: number): void;
@@ -52,63 +47,6 @@ interface TfLayers {
     maxPooling2d(args: { poolSize: number; strides: number }): unknown;
     flatten(): unknown;
   };
-}
-
-/** Import by a computed specifier: TypeScript and the bundler leave it to run time. */
-function load<T>(specifier: string): Promise<T> {
-  return import(/* @vite-ignore */ specifier) as Promise<T>;
-}
-
-function prepared(op: () => tf.Tensor, inputs: tf.Tensor[], toMyelin = (v: Float32Array) => v): Prepared {
-  return {
-    run() {
-      const y = op();
-      y.dataSync();
-      y.dispose();
-    },
-    compute() {
-      // tfjs-backend-wasm runs every kernel synchronously (XNNPACK's thread pool joins before the
-      // call returns), so the op is done here. (A one-element slice would not do as a sync point:
-      // its wasm Slice kernel reads the whole input through a TensorBuffer, ~20 ms at 2^20.)
-      op().dispose();
-    },
-    async result() {
-      const y = op();
-      const v = (y.dataSync() as Float32Array).slice();
-      y.dispose();
-      return toMyelin(v);
-    },
-    dispose() {
-      for (const t of inputs) t.dispose();
-    },
-  };
-}
-
-function conv(x: Float32Array, w: Float32Array, d: ConvDims, stride: number, pad: number | 'same'): Prepared {
-  const { batch, height, width, inChannels, outChannels, kernel } = d;
-  const tx = tf.tensor4d(nchwToNhwc(x, batch, inChannels, height, width), [batch, height, width, inChannels]);
-  const tw = tf.tensor4d(oihwToHwio(w, outChannels, inChannels, kernel, kernel), [
-    kernel,
-    kernel,
-    inChannels,
-    outChannels,
-  ]);
-  const padding: Parameters<typeof tf.conv2d>[3] =
-    pad === 'same'
-      ? 'same'
-      : [
-          [0, 0],
-          [pad, pad],
-          [pad, pad],
-          [0, 0],
-        ];
-  const oh = pad === 'same' ? height : Math.floor((height + 2 * pad - kernel) / stride) + 1;
-  const ow = pad === 'same' ? width : Math.floor((width + 2 * pad - kernel) / stride) + 1;
-  return prepared(
-    () => tf.conv2d(tx, tw, stride, padding),
-    [tx, tw],
-    (v) => nhwcToNchw(v, batch, outChannels, oh, ow),
-  );
 }
 
 /** One `model.fit` epoch over the case's samples per run. */
@@ -142,10 +80,10 @@ export async function loadTfjsWasm(threads: number): Promise<WasmBenchLibrary | 
   let wasm: TfjsWasmModule;
   let layers: TfLayers;
   try {
-    wasm = await load<TfjsWasmModule>('@tensorflow/tfjs-backend-wasm');
-    layers = await load<TfLayers>('@tensorflow/tfjs-layers');
+    wasm = await loadModule<TfjsWasmModule>('@tensorflow/tfjs-backend-wasm');
+    layers = await loadModule<TfLayers>('@tensorflow/tfjs-layers');
   } catch (err) {
-    return `cannot load TF.js wasm (${(err as Error).message.split('\n')[0]})`;
+    return `cannot load TF.js wasm (${firstLine(err)})`;
   }
   tf.enableProdMode();
   wasm.setThreadsCount(threads);
@@ -154,23 +92,13 @@ export async function loadTfjsWasm(threads: number): Promise<WasmBenchLibrary | 
   const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
   const used = (await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT')) ? wasm.getThreadsCount() : 1;
 
+  const kernels = tfjsKernels({ read: 'dataSync', compute: true });
   const base: BenchLibrary = {
     name: `tfjs-wasm${simd ? ' simd' : ''} ${used}t`,
-    matmul(a, b, n) {
-      const ta = tf.tensor2d(a, [n, n]);
-      const tb = tf.tensor2d(b, [n, n]);
-      return prepared(() => tf.matMul(ta, tb), [ta, tb]);
-    },
-    conv2d: (x, w, d) => conv(x, w, d, 1, 'same'),
-    add(a, b) {
-      const ta = tf.tensor1d(a);
-      const tb = tf.tensor1d(b);
-      return prepared(() => tf.add(ta, tb), [ta, tb]);
-    },
-    relu(a) {
-      const ta = tf.tensor1d(a);
-      return prepared(() => tf.relu(ta), [ta]);
-    },
+    matmul: kernels.matmul,
+    conv2d: kernels.conv2d,
+    add: kernels.add,
+    relu: kernels.relu,
   };
   return {
     ...base,
@@ -179,7 +107,7 @@ export async function loadTfjsWasm(threads: number): Promise<WasmBenchLibrary | 
     async activate() {
       await tf.setBackend('wasm');
     },
-    conv2dStrided: (x, w, d: StridedConvDims) => conv(x, w, d, d.stride, d.pad),
+    conv2dStrided: (x, w, d: StridedConvDims) => kernels.conv(x, w, d, d.stride, d.pad),
     mlpTraining(c, data) {
       const model = layers.sequential({
         layers: [

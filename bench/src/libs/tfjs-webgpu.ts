@@ -9,8 +9,10 @@
  */
 
 import * as tf from '@tensorflow/tfjs-core';
-import { type ConvDims, nchwToNhwc, nhwcToNchw, oihwToHwio, type Prepared } from '../cases.js';
+import type { ConvDims, Prepared } from '../cases.js';
+import { firstLine, loadModule } from '../load.js';
 import type { TrainingCase, TrainingData, TrainingRun } from './myelin-wasm.js';
+import { tfjsKernels } from './tfjs-common.js';
 
 /** What the webgpu suite runs on each library. */
 export interface GpuBenchLibrary {
@@ -21,10 +23,6 @@ export interface GpuBenchLibrary {
   conv2d(x: Float32Array, w: Float32Array, d: ConvDims): Prepared;
   /** 784-256-128-10 ReLU MLP, softmax cross-entropy, SGD (lr 0.01). */
   mlpTraining(c: TrainingCase, data: TrainingData): TrainingRun;
-}
-
-function load<T>(specifier: string): Promise<T> {
-  return import(/* @vite-ignore */ specifier) as Promise<T>;
 }
 
 /**
@@ -45,7 +43,7 @@ async function ensureNavigatorGpu(): Promise<void> {
   if (g.navigator?.gpu) return;
   // Typed locally: the bench does not depend on @webgpu/types.
   type AdapterOptions = Record<string, unknown>;
-  const { create, globals } = await load<{
+  const { create, globals } = await loadModule<{
     create(flags: string[]): { requestAdapter(o?: AdapterOptions): Promise<unknown> };
     globals: Record<string, unknown>;
   }>('webgpu');
@@ -64,57 +62,26 @@ async function ensureNavigatorGpu(): Promise<void> {
   });
 }
 
-function prepared(op: () => tf.Tensor, inputs: tf.Tensor[], toMyelin = (v: Float32Array) => v): Prepared {
-  return {
-    async run() {
-      const y = op();
-      await y.data();
-      y.dispose();
-    },
-    async result() {
-      const y = op();
-      const v = Float32Array.from((await y.data()) as Float32Array);
-      y.dispose();
-      return toMyelin(v);
-    },
-    dispose() {
-      for (const t of inputs) t.dispose();
-    },
-  };
-}
-
 /** TF.js on WebGPU, or an error message. */
 export async function loadTfjsWebGpu(): Promise<GpuBenchLibrary | string> {
   try {
     await ensureNavigatorGpu();
     // Gradients for the training case: tfjs-layers registers tfjs-core's gradient functions.
-    await load('@tensorflow/tfjs-layers');
-    await load('@tensorflow/tfjs-backend-webgpu');
+    await loadModule('@tensorflow/tfjs-layers');
+    await loadModule('@tensorflow/tfjs-backend-webgpu');
     if (!(await tf.setBackend('webgpu'))) return 'tfjs-backend-webgpu did not initialise';
     await tf.ready();
   } catch (err) {
-    return `cannot load tfjs-backend-webgpu (${(err as Error).message.split('\n')[0]})`;
+    return `cannot load tfjs-backend-webgpu (${firstLine(err)})`;
   }
+  const { matmul, conv2d } = tfjsKernels({ read: 'data' });
   return {
     name: 'tfjs-webgpu',
     async activate() {
       await tf.setBackend('webgpu');
     },
-    matmul(a, b, n) {
-      const ta = tf.tensor2d(a, [n, n]);
-      const tb = tf.tensor2d(b, [n, n]);
-      return prepared(() => tf.matMul(ta, tb), [ta, tb]);
-    },
-    conv2d(x, w, d) {
-      const { batch: n, inChannels: c, height: h, width: wd, outChannels: o, kernel: k } = d;
-      const tx = tf.tensor4d(nchwToNhwc(x, n, c, h, wd), [n, h, wd, c]);
-      const tw = tf.tensor4d(oihwToHwio(w, o, c, k, k), [k, k, c, o]);
-      return prepared(
-        () => tf.conv2d(tx, tw, 1, 'same'),
-        [tx, tw],
-        (v) => nhwcToNchw(v, n, o, h, wd),
-      );
-    },
+    matmul,
+    conv2d,
     mlpTraining(c, data) {
       const dense = (i: number, o: number) => [
         tf.variable(tf.randomNormal([i, o], 0, Math.sqrt(2 / i))),
