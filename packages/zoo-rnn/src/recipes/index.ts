@@ -1,4 +1,6 @@
 import type { RecipeRegistry } from '@myelin/train';
+import { ntmRecipes } from '../ntm.js';
+import { ramRecipes } from '../ram.js';
 import { seq2seqRecipes } from '../seq2seq.js';
 import { sequenceRecipes } from '../sequence.js';
 import { seriesRecipes } from '../series.js';
@@ -11,4 +13,6 @@ export const recipes = {
   ...sequenceRecipes,
   ...seq2seqRecipes,
   ...seriesRecipes,
+  ...ntmRecipes,
+  ...ramRecipes,
 } as const satisfies RecipeRegistry;
