@@ -369,6 +369,35 @@ const HANDLERS: Record<string, Handler> = {
       ],
     );
   },
+  // convTranspose2d (and conv2d's input gradient): attrs.pad are the forward convolution's
+  // [t, b, l, r]. ONNX crops pads[begin] from the full output s·(in − 1) + d·(k − 1) + 1 and
+  // pads[end] from its end, or adds output_padding where the output reaches beyond it.
+  Conv2dBackpropInput: (c) => {
+    const a = c.attrs as { stride: number[]; pad: number[]; dilation: number[]; groups: number };
+    const x = c.shape(0);
+    const w = c.shape(1);
+    const out = c.rec.outputs[0]!.shape;
+    const begin = [a.pad[0]!, a.pad[2]!];
+    const rest = [0, 1].map(
+      (i) => a.stride[i]! * (x[2 + i]! - 1) + a.dilation[i]! * (w[2 + i]! - 1) + 1 - begin[i]! - out[2 + i]!,
+    );
+    return one(
+      c,
+      'ConvTranspose',
+      [c.x(0), c.x(1)],
+      [
+        attr.ints('kernel_shape', [w[2]!, w[3]!]),
+        attr.ints('strides', a.stride),
+        attr.ints('pads', [...begin, ...rest.map((r) => Math.max(0, r))]),
+        attr.ints(
+          'output_padding',
+          rest.map((r) => Math.max(0, -r)),
+        ),
+        attr.ints('dilations', a.dilation),
+        attr.int('group', a.groups),
+      ],
+    );
+  },
   MaxPool2d: (c) => one(c, 'MaxPool', [c.x(0)], poolAttrs(c, 'MaxPool')),
   AvgPool2d: (c) =>
     one(

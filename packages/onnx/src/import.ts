@@ -4,13 +4,16 @@ import {
   add,
   argmax,
   argmin,
+  avgPool1d,
   avgPool2d,
   batchNorm,
   broadcastTo,
   cast,
   clip,
   concat,
+  conv1d,
   conv2d,
+  convTranspose2d,
   cumsum,
   type DType,
   div,
@@ -20,6 +23,7 @@ import {
   gather,
   greater,
   greaterEqual,
+  gruCell,
   indexSelect,
   isNaN as isNan,
   layerNorm,
@@ -36,6 +40,7 @@ import {
   matmul,
   max,
   maximum,
+  maxPool1d,
   maxPool2d,
   mean,
   min,
@@ -66,6 +71,7 @@ import {
   Variable,
   where,
 } from '@myelin/core';
+import { AvgPool3d, conv3d, MaxPool3d } from '@myelin/nn';
 import {
   DT,
   type IAttributeProto,
@@ -200,6 +206,9 @@ class Attrs {
     const a = this.map.get(name);
     return a?.s ? new TextDecoder().decode(a.s) : dflt;
   }
+  strings(name: string): string[] {
+    return (this.map.get(name)?.strings ?? []).map((b) => new TextDecoder().decode(b));
+  }
   tensor(name: string): ITensorProto | null {
     return this.map.get(name)?.t ?? null;
   }
@@ -235,58 +244,232 @@ function reduceOp(fn: (x: Tensor, axes: number[], keep: boolean) => Tensor, axes
   };
 }
 
-/** Pads, strides and dilations of Conv/MaxPool/AveragePool; asymmetric pads go through an explicit pad. */
+/** Pads as [begin..., end...] per spatial dim, from `pads` or `auto_pad` (SAME_UPPER/SAME_LOWER/VALID). */
+function padsOf(x: Tensor, a: Attrs, kernel: number[], strides: number[], dilations: number[]): number[] {
+  const n = kernel.length;
+  const autoPad = a.string('auto_pad', 'NOTSET');
+  if (autoPad === 'NOTSET') {
+    const p = a.ints('pads', null) ?? new Array(2 * n).fill(0);
+    if (p.length !== 2 * n)
+      throw new RangeError(`importOnnx: pads has ${p.length} values; expected ${2 * n} for a ${n}-D kernel`);
+    return p;
+  }
+  if (autoPad === 'VALID') return new Array(2 * n).fill(0);
+  if (autoPad !== 'SAME_UPPER' && autoPad !== 'SAME_LOWER')
+    throw new RangeError(
+      `importOnnx: auto_pad '${autoPad}'; expected NOTSET, VALID, SAME_UPPER or SAME_LOWER`,
+    );
+  const begin: number[] = [];
+  const end: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const size = x.shape[2 + i]!;
+    const s = strides[i]!;
+    // Output ceil(size / stride); the total padding that makes it, the odd one at the end (UPPER) or start (LOWER).
+    const total = Math.max(0, (Math.ceil(size / s) - 1) * s + dilations[i]! * (kernel[i]! - 1) + 1 - size);
+    const small = Math.floor(total / 2);
+    begin.push(autoPad === 'SAME_UPPER' ? small : total - small);
+    end.push(autoPad === 'SAME_UPPER' ? total - small : small);
+  }
+  return [...begin, ...end];
+}
+
+/**
+ * Kernel, strides, dilations and symmetric pads of a 1-, 2- or 3-D Conv/MaxPool/AveragePool;
+ * asymmetric pads (explicit or from auto_pad) go through an explicit pad of `padValue` first.
+ */
 function spatial(
   x: Tensor,
   a: Attrs,
   kernel: number[],
-  padValue: number,
-): { x: Tensor; pad: [number, number] } {
-  const autoPad = a.string('auto_pad', 'NOTSET');
-  if (autoPad !== 'NOTSET' && autoPad !== 'VALID')
-    throw new RangeError(`importOnnx: auto_pad '${autoPad}' is not supported; re-export with explicit pads`);
-  const p = a.ints('pads', null) ?? [0, 0, 0, 0];
-  if (kernel.length !== 2 || p.length !== 4)
-    throw new RangeError('importOnnx: only 2-D convolution and pooling are supported');
-  const [t, l, b, r] = p as [number, number, number, number];
-  if (t === b && l === r) return { x, pad: [t, l] };
-  return { x: pad(x, [l, r, t, b], { value: padValue }), pad: [0, 0] };
+  padValue: number | null,
+  op: string,
+): { x: Tensor; k: number[]; s: number[]; d: number[]; pad: number[] } {
+  const n = kernel.length;
+  if (n < 1 || n > 3 || x.rank !== n + 2)
+    throw new RangeError(
+      `importOnnx: ${op} has a ${n}-D kernel on an input of shape [${x.shape}]; supported: 1-, 2- and 3-D with input [N, C, ...spatial]`,
+    );
+  const s = a.ints('strides', null) ?? new Array(n).fill(1);
+  const d = a.ints('dilations', null) ?? new Array(n).fill(1);
+  if (s.length !== n || d.length !== n)
+    throw new RangeError(`importOnnx: ${op} strides/dilations must have ${n} values, got [${s}] and [${d}]`);
+  const p = padsOf(x, a, kernel, s, d);
+  const begin = p.slice(0, n);
+  const end = p.slice(n);
+  if (begin.every((v, i) => v === end[i])) return { x, k: kernel, s, d, pad: begin };
+  if (padValue === null)
+    throw new RangeError(
+      `importOnnx: ${op} with asymmetric pads [${p}] and count_include_pad 0 is not supported`,
+    );
+  const flat: number[] = [];
+  for (let i = n - 1; i >= 0; i--) flat.push(begin[i]!, end[i]!);
+  return { x: pad(x, flat, { value: padValue }), k: kernel, s, d, pad: new Array(n).fill(0) };
 }
 
-function lstm(ins: (Tensor | null)[], a: Attrs): Tensor[] {
+const t3 = (v: number[]) => [v[0]!, v[1]!, v[2]!] as [number, number, number];
+const t2 = (v: number[]) => [v[0]!, v[1]!] as [number, number];
+
+function conv(x: Tensor, w: Tensor, b: Tensor | null, a: Attrs): Tensor {
+  const sp = spatial(x, a, a.ints('kernel_shape', null) ?? w.shape.slice(2), 0, 'Conv');
+  const groups = a.int('group', 1);
+  const bias = b ?? null;
+  if (sp.k.length === 1)
+    return conv1d(sp.x, w, { bias, stride: sp.s[0]!, padding: sp.pad[0]!, dilation: sp.d[0]!, groups });
+  if (sp.k.length === 2)
+    return conv2d(sp.x, w, { bias, stride: t2(sp.s), padding: t2(sp.pad), dilation: t2(sp.d), groups });
+  return conv3d(sp.x, w, { bias, stride: t3(sp.s), padding: t3(sp.pad), dilation: t3(sp.d), groups });
+}
+
+function maxPoolOp(x: Tensor, a: Attrs): Tensor {
+  const sp = spatial(x, a, a.ints('kernel_shape', null) ?? [], Number.NEGATIVE_INFINITY, 'MaxPool');
+  const ceilMode = a.int('ceil_mode', 0) === 1;
+  if (sp.k.length === 1)
+    return maxPool1d(sp.x, sp.k[0]!, { stride: sp.s[0]!, padding: sp.pad[0]!, dilation: sp.d[0]!, ceilMode });
+  if (sp.k.length === 2)
+    return maxPool2d(sp.x, t2(sp.k), { stride: t2(sp.s), padding: t2(sp.pad), dilation: t2(sp.d), ceilMode });
+  return new MaxPool3d(t3(sp.k), {
+    stride: t3(sp.s),
+    padding: t3(sp.pad),
+    dilation: t3(sp.d),
+    ceilMode,
+  }).forward(sp.x) as Tensor;
+}
+
+function avgPoolOp(x: Tensor, a: Attrs): Tensor {
+  const countIncludePad = a.int('count_include_pad', 0) === 1;
+  const sp = spatial(x, a, a.ints('kernel_shape', null) ?? [], countIncludePad ? 0 : null, 'AveragePool');
+  if (sp.d.some((v) => v !== 1))
+    throw new RangeError('importOnnx: AveragePool with dilations is not supported');
+  const ceilMode = a.int('ceil_mode', 0) === 1;
+  if (sp.k.length === 1)
+    return avgPool1d(sp.x, sp.k[0]!, { stride: sp.s[0]!, padding: sp.pad[0]!, ceilMode, countIncludePad });
+  if (sp.k.length === 2)
+    return avgPool2d(sp.x, t2(sp.k), { stride: t2(sp.s), padding: t2(sp.pad), ceilMode, countIncludePad });
+  return new AvgPool3d(t3(sp.k), {
+    stride: t3(sp.s),
+    padding: t3(sp.pad),
+    ceilMode,
+    countIncludePad,
+  }).forward(sp.x);
+}
+
+function convTransposeOp(x: Tensor, w: Tensor, b: Tensor | null, a: Attrs): Tensor {
+  const k = a.ints('kernel_shape', null) ?? w.shape.slice(2);
+  if (k.length !== 2 || x.rank !== 4)
+    throw new RangeError(
+      `importOnnx: ConvTranspose has a ${k.length}-D kernel on input [${x.shape}]; only 2-D is supported`,
+    );
+  if (a.has('output_shape'))
+    throw new RangeError('importOnnx: ConvTranspose with output_shape is not supported; re-export with pads');
+  const autoPad = a.string('auto_pad', 'NOTSET');
+  if (autoPad !== 'NOTSET' && autoPad !== 'VALID')
+    throw new RangeError(`importOnnx: ConvTranspose auto_pad '${autoPad}' is not supported`);
+  const p = autoPad === 'VALID' ? [0, 0, 0, 0] : (a.ints('pads', null) ?? [0, 0, 0, 0]);
+  const stride = t2(a.ints('strides', null) ?? [1, 1]);
+  const outputPadding = t2(a.ints('output_padding', null) ?? [0, 0]);
+  const dilation = t2(a.ints('dilations', null) ?? [1, 1]);
+  const groups = a.int('group', 1);
+  const bias = b ?? null;
+  const small = outputPadding.every((o, i) => o < Math.max(stride[i]!, dilation[i]!));
+  if (p[0] === p[2] && p[1] === p[3] && small)
+    return convTranspose2d(x, w, { bias, stride, padding: [p[0]!, p[1]!], outputPadding, dilation, groups });
+  // Asymmetric pads (as exportOnnx writes for some strides): the full output, zeros appended for
+  // output_padding, then pads[begin] and pads[end] cropped off.
+  let y = convTranspose2d(x, w, { stride, dilation, groups });
+  if (outputPadding.some((o) => o > 0)) y = pad(y, [0, outputPadding[1]!, 0, outputPadding[0]!]);
+  const [H, W] = [y.shape[2]!, y.shape[3]!];
+  if (p[0]! + p[2]! >= H || p[1]! + p[3]! >= W)
+    throw new RangeError(`importOnnx: ConvTranspose pads [${p}] leave no output of a ${H}×${W} result`);
+  y = slice(y, null, null, [p[0]!, H - p[2]!, 1], [p[1]!, W - p[3]!, 1]);
+  return bias ? add(y, reshape(bias, [1, bias.shape[0]!, 1, 1])) : y;
+}
+
+type Kind = 'LSTM' | 'GRU' | 'RNN';
+const GATES: Record<Kind, number> = { LSTM: 4, GRU: 3, RNN: 1 };
+const ACT: Record<string, (x: Tensor) => Tensor> = { Tanh: tanh, Relu: core.relu, Sigmoid: sigmoid };
+
+/**
+ * ONNX LSTM, GRU and RNN (layout 0: X is (T, N, I)); outputs Y (T, dirs, N, H), Y_h (dirs, N, H)
+ * and, for LSTM, Y_c. Default activations only, except an RNN's (Tanh, Relu or Sigmoid).
+ */
+function recurrent(kind: Kind, ins: (Tensor | null)[], a: Attrs): Tensor[] {
   const [X, W, R, B, seqLens, h0, c0] = ins;
   const H = a.int('hidden_size', 0);
+  const G = GATES[kind];
   const dir = a.string('direction', 'forward');
-  if (seqLens) throw new RangeError('importOnnx: LSTM with sequence_lens is not supported');
-  if (a.int('layout', 0) !== 0) throw new RangeError('importOnnx: LSTM layout 1 is not supported');
-  if (a.has('activations') || a.has('clip') || a.int('input_forget', 0) !== 0 || ins[7])
+  if (!['forward', 'reverse', 'bidirectional'].includes(dir))
+    throw new RangeError(
+      `importOnnx: ${kind} direction '${dir}'; expected forward, reverse or bidirectional`,
+    );
+  if (a.int('layout', 0) !== 0) throw new RangeError(`importOnnx: ${kind} layout 1 is not supported`);
+  if (kind === 'LSTM' && (a.has('activations') || a.int('input_forget', 0) !== 0 || ins[7]))
     throw new RangeError(
       'importOnnx: LSTM with custom activations, clip, input_forget or peepholes is not supported',
     );
-  const [T, N] = X!.shape as [number, number, number];
+  if (a.has('clip')) throw new RangeError(`importOnnx: ${kind} with clip is not supported`);
+  if (kind === 'GRU' && (a.has('activations') || a.int('linear_before_reset', 0) !== 1))
+    throw new RangeError(
+      'importOnnx: GRU is supported with linear_before_reset 1 (as PyTorch exports) and default activations',
+    );
   const dirs = dir === 'bidirectional' ? 2 : 1;
+  const actNames: string[] = [];
+  if (kind === 'RNN') {
+    const raw = a.strings('activations');
+    for (let d = 0; d < dirs; d++) actNames.push(raw[d] ?? 'Tanh');
+    for (const n of actNames)
+      if (!ACT[n])
+        throw new RangeError(
+          `importOnnx: RNN activation '${n}' is not supported; expected Tanh, Relu or Sigmoid`,
+        );
+  }
+  const [T, N, I] = X!.shape as [number, number, number];
+  if (seqLens && (seqLens.rank !== 1 || seqLens.shape[0] !== N))
+    throw new RangeError(`importOnnx: ${kind} sequence_lens has shape [${seqLens.shape}]; expected [${N}]`);
+  // With sequence_lens, step t of sequence b counts only while t < len[b]: the state holds (so a
+  // reverse pass starts at len[b] − 1 and a forward one ends there) and Y is 0 after the end.
+  const lens = seqLens ? reshape(cast(seqLens, 'float32'), [N, 1]) : null;
+  const masks = lens ? [...Array(T).keys()].map((t) => greater(lens, t)) : null;
   const ys: Tensor[][] = [];
   const hs: Tensor[] = [];
   const cs: Tensor[] = [];
   for (let d = 0; d < dirs; d++) {
     const reverse = dir === 'reverse' || d === 1;
-    const w = reshape(slice(W!, [d, d + 1, 1]), [4 * H, W!.shape[2]!]);
-    const r = reshape(slice(R!, [d, d + 1, 1]), [4 * H, H]);
-    const bias = B ? reshape(slice(B, [d, d + 1, 1]), [8 * H]) : null;
-    const b = bias ? add(slice(bias, [0, 4 * H, 1]), slice(bias, [4 * H, 8 * H, 1])) : null;
+    const w = reshape(slice(W!, [d, d + 1, 1]), [G * H, I]);
+    const r = reshape(slice(R!, [d, d + 1, 1]), [G * H, H]);
+    const bias = B ? reshape(slice(B, [d, d + 1, 1]), [2 * G * H]) : null;
+    const wb = bias ? slice(bias, [0, G * H, 1]) : null;
+    const rb = bias ? slice(bias, [G * H, 2 * G * H, 1]) : null;
     let h = h0 ? reshape(slice(h0, [d, d + 1, 1]), [N, H]) : core.zeros([N, H]);
     let c = c0 ? reshape(slice(c0, [d, d + 1, 1]), [N, H]) : core.zeros([N, H]);
-    const xw = matmul(reshape(X!, [T * N, X!.shape[2]!]), w, { transposeB: true });
+    let xw = matmul(reshape(X!, [T * N, I]), w, { transposeB: true });
+    if (wb) xw = add(xw, wb);
+    const act = kind === 'RNN' ? ACT[actNames[d]!]! : tanh;
     const steps: Tensor[] = new Array(T);
     for (let s = 0; s < T; s++) {
       const t = reverse ? T - 1 - s : s;
-      let g = add(slice(xw, [t * N, (t + 1) * N, 1]), matmul(h, r, { transposeB: true }));
-      if (b) g = add(g, b);
-      // ONNX gate order i, o, f, c (PyTorch's is i, f, g, o).
-      const [i, o, f, cc] = split(g, H, 1) as [Tensor, Tensor, Tensor, Tensor];
-      c = add(mul(sigmoid(f), c), mul(sigmoid(i), tanh(cc)));
-      h = mul(sigmoid(o), tanh(c));
-      steps[t] = h;
+      const [hPrev, cPrev] = [h, c];
+      const gx = slice(xw, [t * N, (t + 1) * N, 1]);
+      let gh = matmul(h, r, { transposeB: true });
+      if (rb) gh = add(gh, rb);
+      if (kind === 'LSTM') {
+        // ONNX gate order i, o, f, c (PyTorch's is i, f, g, o).
+        const [i, o, f, cc] = split(add(gx, gh), H, 1) as [Tensor, Tensor, Tensor, Tensor];
+        c = add(mul(sigmoid(f), c), mul(sigmoid(i), tanh(cc)));
+        h = mul(sigmoid(o), tanh(c));
+      } else if (kind === 'GRU') {
+        // ONNX gate order z, r, h; core's fused cell takes PyTorch's r, z, n (linear_before_reset 1 is PyTorch's GRU).
+        const reorder = (g: Tensor) => {
+          const [z, rr, n] = split(g, H, 1) as [Tensor, Tensor, Tensor];
+          return concat([rr, z, n], 1);
+        };
+        h = gruCell(reorder(gx), reorder(gh), h);
+      } else h = act(add(gx, gh));
+      if (masks) {
+        const m = masks[t]!;
+        steps[t] = where(m, h, core.zerosLike(h));
+        h = where(m, h, hPrev);
+        if (kind === 'LSTM') c = where(m, c, cPrev);
+      } else steps[t] = h;
     }
     ys.push(steps);
     hs.push(h);
@@ -302,7 +485,7 @@ function lstm(ins: (Tensor | null)[], a: Attrs): Tensor[] {
     ),
     0,
   );
-  return [Y, core.stack(hs, 0), core.stack(cs, 0)];
+  return kind === 'LSTM' ? [Y, core.stack(hs, 0), core.stack(cs, 0)] : [Y, core.stack(hs, 0)];
 }
 
 const unary =
@@ -559,52 +742,13 @@ const OPS: Record<string, Op> = {
   },
   Softmax: ([x], a) => [softmax(x!, a.int('axis', -1))],
   LogSoftmax: ([x], a) => [logSoftmax(x!, a.int('axis', -1))],
-  Conv: ([x, w, b], a) => {
-    const k = a.ints('kernel_shape', null) ?? w!.shape.slice(2);
-    const sp = spatial(x!, a, k, 0);
-    const s = a.ints('strides', null) ?? [1, 1];
-    const d = a.ints('dilations', null) ?? [1, 1];
-    return [
-      conv2d(sp.x, w!, {
-        bias: b ?? null,
-        stride: [s[0]!, s[1]!],
-        padding: sp.pad,
-        dilation: [d[0]!, d[1]!],
-        groups: a.int('group', 1),
-      }),
-    ];
-  },
+  Conv: ([x, w, b], a) => [conv(x!, w!, b ?? null, a)],
+  ConvTranspose: ([x, w, b], a) => [convTransposeOp(x!, w!, b ?? null, a)],
   MaxPool: ([x], a, nOut) => {
     if (nOut > 1) throw new RangeError('importOnnx: MaxPool with an Indices output is not supported');
-    const k = a.ints('kernel_shape', null)!;
-    const sp = spatial(x!, a, k, Number.NEGATIVE_INFINITY);
-    const s = a.ints('strides', null) ?? [1, 1];
-    const d = a.ints('dilations', null) ?? [1, 1];
-    return [
-      maxPool2d(sp.x, [k[0]!, k[1]!], {
-        stride: [s[0]!, s[1]!],
-        padding: sp.pad,
-        dilation: [d[0]!, d[1]!],
-        ceilMode: a.int('ceil_mode', 0) === 1,
-      }),
-    ];
+    return [maxPoolOp(x!, a)];
   },
-  AveragePool: ([x], a) => {
-    const k = a.ints('kernel_shape', null)!;
-    const include = a.int('count_include_pad', 0) === 1;
-    const p = a.ints('pads', null) ?? [0, 0, 0, 0];
-    if (!(p[0] === p[2] && p[1] === p[3]))
-      throw new RangeError('importOnnx: AveragePool with asymmetric pads is not supported');
-    const s = a.ints('strides', null) ?? [1, 1];
-    return [
-      avgPool2d(x!, [k[0]!, k[1]!], {
-        stride: [s[0]!, s[1]!],
-        padding: [p[0]!, p[1]!],
-        ceilMode: a.int('ceil_mode', 0) === 1,
-        countIncludePad: include,
-      }),
-    ];
-  },
+  AveragePool: ([x], a) => [avgPoolOp(x!, a)],
   GlobalAveragePool: ([x]) => [
     mean(
       x!,
@@ -631,7 +775,9 @@ const OPS: Record<string, Op> = {
       }),
     ];
   },
-  LSTM: (ins, a) => lstm(ins, a),
+  LSTM: (ins, a) => recurrent('LSTM', ins, a),
+  GRU: (ins, a) => recurrent('GRU', ins, a),
+  RNN: (ins, a) => recurrent('RNN', ins, a),
 };
 
 /** Slice with [begin, end, step] per dim (end exclusive, −1 meaning "before 0" for negative steps). */
