@@ -240,8 +240,9 @@ const scopedPrototypes = new WeakSet<object>();
 
 /**
  * Wrap the `forward` method of every class between `module`'s own and `Module`, once per class:
- * the wrapper runs the method in a `scope()` keeping only what it returns when no scope encloses
- * the call, and calls it straight through otherwise (one context lookup per call). Instances get
+ * the wrapper runs the method in a `scope()` keeping only what it returns (and the tensors it left
+ * in its array and plain-object arguments) when no scope encloses the call, and calls it straight
+ * through otherwise (one context lookup per call). Instances get
  * no own properties; a class without a `forward` keeps having none.
  */
 function scopeForwards(module: Module): void {
@@ -253,7 +254,10 @@ function scopeForwards(module: Module): void {
       const run = own.value as (...args: unknown[]) => unknown;
       const forward = function forward(this: Module, ...args: unknown[]): unknown {
         if (currentContext().scope !== null) return run.apply(this, args);
-        return scope(() => run.apply(this, args));
+        // What the call returns survives, and so does what it put into its arguments: tensors
+        // pushed onto an array or set on a plain object the caller passed in (an attention-weights
+        // sink, a cache) are outputs too.
+        return scope(() => [run.apply(this, args), args] as const)[0];
       };
       Object.defineProperty(proto, 'forward', { ...own, value: forward });
     }

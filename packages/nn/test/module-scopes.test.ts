@@ -1,4 +1,4 @@
-import { type Module, memory, randn, scope, type Tensor } from '@myelin/core';
+import { Module, memory, randn, scope, type Tensor } from '@myelin/core';
 import { describe, expect, it } from 'vitest';
 import {
   BatchNorm2d,
@@ -106,5 +106,26 @@ describe('Module.forward outside any scope leaves only its outputs', () => {
     // a container without a forward still has none
     expect(typeof new ModuleList([]).forward).toBe('undefined');
     for (const t of [x, y]) t.dispose();
+  });
+
+  it('tensors a forward leaves in an array it was given (an attention sink) survive; its temporaries do not', () => {
+    class Probe extends Module {
+      readonly fc = new Linear(4, 4);
+      forward(x: Tensor, sink: Tensor[]): Tensor {
+        const h = this.fc.forward(x).relu();
+        sink.push(h.mul(2));
+        return h.sum();
+      }
+    }
+    const probe = new Probe();
+    const x = randn([3, 4], { seed: 2 });
+    const sink: Tensor[] = [];
+    const { value, extra } = leftBehind(() => probe.forward(x, sink), 2);
+    expect(extra).toBe(0);
+    expect(sink).toHaveLength(1);
+    expect(sink[0]!.shape).toEqual([3, 4]);
+    expect(sink[0]!.dataSync().every((v) => v >= 0)).toBe(true);
+    for (const t of [value, sink[0]!, x]) t.dispose();
+    probe.dispose();
   });
 });
