@@ -382,7 +382,9 @@ describe('the adversarial-mnist recipe on real MNIST (wasm backend)', () => {
     const grids = clean.events.filter((e): e is SamplesEvent => e.type === 'samples');
     expect(grids.map((g) => g.title)).toEqual(['clean test digits', 'FGSM, ε = 0.1', 'PGD-20, ε = 0.1']);
     for (const g of grids) expect([g.images.shape, g.labels!.length]).toEqual([[8, 1, 28, 28], 8]);
-    expect([clean.leaked, robust.leaked]).toEqual([0, 0]);
+    // No growth: the garbage collector may free tensors an earlier test dropped outside any scope
+    // while this one runs, so the count can fall; a leak would make it rise.
+    expect(Math.max(clean.leaked, robust.leaked)).toBeLessThanOrEqual(0);
   }, 90_000);
 
   it('--sweep charts FGSM and PGD accuracy against ε; PGD never does better than FGSM and the accuracy falls with ε', async () => {
@@ -405,7 +407,7 @@ describe('the adversarial-mnist recipe on real MNIST (wasm backend)', () => {
     const chart = r.events.find((e) => e.type === 'figure' && e.title === 'accuracy against epsilon');
     const values = (chart as unknown as { spec: { data: { values: unknown[] } } }).spec.data.values;
     expect(values).toHaveLength(2 + 2 * SWEEP.length);
-    expect(r.leaked).toBe(0);
+    expect(r.leaked).toBeLessThanOrEqual(0); // no growth (see above)
   }, 90_000);
 
   it('an ε outside [0, 1] is refused before anything runs, and a run without data says how to give it', async () => {

@@ -54,7 +54,7 @@ describe('autoencoders on real MNIST (wasm backend)', () => {
     expect(pca).toBeCloseTo(0.012244399459004447, 8);
     expect(ae).toBeLessThan(pca);
     expect(r.atEpochEnd[1]).toBe(r.atEpochEnd[0]);
-    expect(r.leaked).toBe(0);
+    expect(r.leaked).toBeLessThanOrEqual(0); // no growth: GC may free earlier tests' dropped tensors
     for (const title of ['test digits', 'reconstructions', 'PCA-49 reconstructions'])
       expect([title, grid(r.events, title)?.images.shape]).toEqual([title, [8, 1, 28, 28]]);
     expect(grid(r.events, 'noisy test digits')).toBeUndefined();
@@ -78,7 +78,7 @@ describe('autoencoders on real MNIST (wasm backend)', () => {
     );
     expect(denoised).toBeLessThan(noisy / 2);
     expect(grid(r.events, 'noisy test digits')?.images.shape).toEqual([8, 1, 28, 28]);
-    expect(r.leaked).toBe(0);
+    expect(r.leaked).toBeLessThanOrEqual(0); // no growth: GC may free earlier tests' dropped tensors
   }, 120_000);
 });
 

@@ -137,7 +137,9 @@ describe('zoo-cnn recipes on real data (wasm backend)', () => {
       const small: Record<string, string> = { limit: '640', batchSize: '32' };
       if (name === 'resnet-fashion') small.width = '8';
       const r = await stopsWhenUnsubscribed(recipes[name], small, 3);
-      expect([name, r.batches, r.afterStop, r.leaked]).toEqual([name, 3, 0, 0]);
+      expect([name, r.batches, r.afterStop]).toEqual([name, 3, 0]);
+      // No growth: GC may free earlier tests' dropped tensors during the run; a leak would add.
+      expect(r.leaked).toBeLessThanOrEqual(0);
     }
   }, 60_000);
 });

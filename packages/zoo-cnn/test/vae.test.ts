@@ -136,7 +136,7 @@ describe('vae-mnist on real MNIST (wasm backend)', () => {
     expect(metric(r.events, 'test KL')!).toBeGreaterThan(0);
     // Flat: the same live tensors at every epoch end, and none left once the run is over.
     expect(new Set(r.atEpochEnd).size).toBe(1);
-    expect(r.leaked).toBe(0);
+    expect(r.leaked).toBeLessThanOrEqual(0); // no growth: GC may free earlier tests' dropped tensors
     for (const title of ['test digits', 'reconstructions', 'samples'])
       expect([title, grid(r.events, title)?.images.shape]).toEqual([title, [16, 1, 28, 28]]);
   }, 120_000);
@@ -165,6 +165,6 @@ describe('vae-mnist on real MNIST (wasm backend)', () => {
     ]);
     expect(metric(r.events, 'test negative ELBO')!).toBeLessThan(220);
     expect(r.atEpochEnd[1]).toBe(r.atEpochEnd[0]);
-    expect(r.leaked).toBe(0);
+    expect(r.leaked).toBeLessThanOrEqual(0); // no growth: GC may free earlier tests' dropped tensors
   }, 120_000);
 });
